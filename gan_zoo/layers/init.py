@@ -1,0 +1,32 @@
+"""Weight initializations the papers prescribe."""
+
+from __future__ import annotations
+
+from torch import nn
+
+_CONV_OR_LINEAR = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
+_NORM = (nn.BatchNorm1d, nn.BatchNorm2d)
+
+
+def init_normal_(module: nn.Module, std: float = 0.02) -> None:
+    """Radford et al. 2016 §4: weights ~ N(0, 0.02); batch-norm scales ~ N(1, 0.02); biases 0.
+
+    Apply with ``net.apply(init_normal_)``.
+    """
+    if isinstance(module, _CONV_OR_LINEAR):
+        nn.init.normal_(module.weight, 0.0, std)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, _NORM) and module.affine:
+        nn.init.normal_(module.weight, 1.0, std)
+        nn.init.zeros_(module.bias)
+
+
+def init_uniform_(network: nn.Module, irange: float) -> nn.Module:
+    """pylearn2's ``irange`` init (Goodfellow et al. 2014 code): weights ~ U(−irange, irange), biases 0."""
+    for module in network.modules():
+        if isinstance(module, _CONV_OR_LINEAR):
+            nn.init.uniform_(module.weight, -irange, irange)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+    return network

@@ -1,0 +1,141 @@
+"""DCGAN — Radford, Metz & Chintala 2016, "Unsupervised Representation Learning with Deep Convolutional
+Generative Adversarial Networks" (ICLR).
+
+The architecture guidelines of §3, each visible below:
+
+* no pooling: strided convolutions in D, fractional-strided (transposed) convolutions in G;
+* no fully connected hidden layers: z is "projected and reshaped" to 4×4 (a 4×4 transposed conv of a
+  1×1 map is exactly that projection) and D's last 4×4 conv gives the logit;
+* batch norm in both, except G's output layer and D's input layer;
+* ReLU in G with tanh at the output; LeakyReLU(0.2) in D;
+* weights ~ N(0, 0.02) (§4); Adam, learning rate 2e-4, β1 = 0.5 (§4).
+
+Resolution: any power of two ≥ 16. Each stage doubles the size, so a 2^k image has k − 2 stages, and
+channel widths halve from G's 4×4 map down to ``g_width`` (Figure 1: 4×4×1024 → … → 64×64×3 with
+``g_width=128``). MNIST-family images (28×28) are resized to 32×32 by the data module
+(``data.image_size: 32``) rather than padded: the digits then fill the frame as in the originals.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pytorch_lightning.cli import LRSchedulerCallable, OptimizerCallable
+from torch import Tensor, nn
+
+from gan_zoo.core import AdversarialModule
+from gan_zoo.layers import init_normal_
+from gan_zoo.losses import AdversarialLoss
+from gan_zoo.models.registry import MODELS
+
+
+def dcgan_stages(image_shape: tuple[int, int, int], min_size: int = 16) -> int:
+    """Number of ×2 stages between 4×4 and the image; raises a clear error for impossible shapes."""
+    channels, height, width = image_shape
+    if channels < 1 or height != width or height < min_size or height & (height - 1):
+        raise ValueError(
+            f"DCGAN needs square images whose side is a power of two >= {min_size} and >= 1 channel; "
+            f"got image_shape={tuple(image_shape)}. Set data.image_size to 16, 32, 64, 128, ..."
+        )
+    return int(math.log2(height)) - 2
+
+
+class DCGANGenerator(nn.Module):
+    """z [N, latent_dim] → images [N, C, H, W] in [-1, 1]."""
+
+    def __init__(self, latent_dim: int, image_shape: tuple[int, int, int], width: int = 64) -> None:
+        super().__init__()
+        stages = dcgan_stages(image_shape)
+        channels = width * 2 ** (stages - 1)
+        layers: list[nn.Module] = [  # project and reshape: [N, latent, 1, 1] → [N, channels, 4, 4]
+            nn.ConvTranspose2d(latent_dim, channels, 4, 1, 0, bias=False),
+            nn.BatchNorm2d(channels),
+            nn.ReLU(inplace=True),
+        ]
+        for _ in range(stages - 1):  # each fractional-strided conv doubles H and W, halves channels
+            layers += [
+                nn.ConvTranspose2d(channels, channels // 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(channels // 2),
+                nn.ReLU(inplace=True),
+            ]
+            channels //= 2
+        layers += [nn.ConvTranspose2d(channels, image_shape[0], 4, 2, 1), nn.Tanh()]  # no BN at the output
+        self.net = nn.Sequential(*layers)
+        self.apply(init_normal_)
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.net(z.view(z.shape[0], -1, 1, 1))
+
+
+class DCGANDiscriminator(nn.Module):
+    """images [N, C, H, W] → logits [N, 1, 1, 1]; mirror image of the generator."""
+
+    def __init__(self, image_shape: tuple[int, int, int], width: int = 64) -> None:
+        super().__init__()
+        stages = dcgan_stages(image_shape)
+        layers: list[nn.Module] = [  # no BN on the input layer
+            nn.Conv2d(image_shape[0], width, 4, 2, 1),
+            nn.LeakyReLU(0.2, inplace=True),
+        ]
+        channels = width
+        for _ in range(stages - 1):  # strided convs halve H and W, double channels
+            layers += [
+                nn.Conv2d(channels, channels * 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(channels * 2),
+                nn.LeakyReLU(0.2, inplace=True),
+            ]
+            channels *= 2
+        layers.append(nn.Conv2d(channels, 1, 4, 1, 0))  # 4×4 → 1×1 logit
+        self.net = nn.Sequential(*layers)
+        self.apply(init_normal_)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
+
+
+@MODELS.register()
+class DCGAN(AdversarialModule):
+    """Deep convolutional GAN.
+
+    Args:
+        g_width: channels of G's last hidden layer; doubles towards the 4×4 input (128 in Figure 1).
+        d_width: channels of D's first layer; doubles towards the 4×4 output.
+        Other arguments: see :class:`~gan_zoo.core.AdversarialModule`. The default optimizer is the
+        paper's Adam(2e-4, β = (0.5, 0.999)).
+    """
+
+    def __init__(
+        self,
+        image_shape: tuple[int, int, int] = (3, 64, 64),
+        num_classes: int | None = None,
+        latent_dim: int = 100,
+        g_width: int = 64,
+        d_width: int = 64,
+        loss: str | AdversarialLoss = "non_saturating",
+        n_critic: int = 1,
+        g_optimizer: OptimizerCallable | None = None,
+        d_optimizer: OptimizerCallable | None = None,
+        g_lr_scheduler: LRSchedulerCallable | None = None,
+        d_lr_scheduler: LRSchedulerCallable | None = None,
+        ema_decay: float | None = None,
+        g_grad_clip: float | None = None,
+        d_grad_clip: float | None = None,
+        grid_columns: int = 8,
+    ) -> None:
+        super().__init__(
+            generator=DCGANGenerator(latent_dim, image_shape, g_width),
+            discriminator=DCGANDiscriminator(image_shape, d_width),
+            image_shape=image_shape,
+            num_classes=num_classes,
+            latent_dim=latent_dim,
+            loss=loss,
+            n_critic=n_critic,
+            g_optimizer=g_optimizer,
+            d_optimizer=d_optimizer,
+            g_lr_scheduler=g_lr_scheduler,
+            d_lr_scheduler=d_lr_scheduler,
+            ema_decay=ema_decay,
+            g_grad_clip=g_grad_clip,
+            d_grad_clip=d_grad_clip,
+            grid_columns=grid_columns,
+        )
