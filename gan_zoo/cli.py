@@ -25,9 +25,17 @@ RUNS_DIR = "runs"
 
 
 class GanZooCLI(LightningCLI):
-    """LightningCLI with the data's image shape and class count linked into the model."""
+    """LightningCLI with the data's image shape and class count linked into the model.
+
+    Two callbacks are always present and configurable at the top level of the config:
+    ``sample_grid`` (:class:`~gan_zoo.callbacks.SampleGrid`) and ``checkpoint`` (Lightning's
+    ``ModelCheckpoint``, keeping ``last.ckpt``).
+    """
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        parser.add_lightning_class_args(SampleGrid, "sample_grid")
+        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.set_defaults({"checkpoint.save_last": True})
         parser.link_arguments("data.image_shape", "model.init_args.image_shape", apply_on="instantiate")
         parser.link_arguments("data.num_classes", "model.init_args.num_classes", apply_on="instantiate")
 
@@ -58,10 +66,7 @@ def build_cli(args: list[str] | None = None, run: bool = True) -> GanZooCLI:
         subclass_mode_data=True,
         auto_configure_optimizers=False,
         save_config_kwargs={"overwrite": False},
-        trainer_defaults={
-            "default_root_dir": RUNS_DIR,
-            "callbacks": [SampleGrid(), ModelCheckpoint(save_last=True)],
-        },
+        trainer_defaults={"default_root_dir": RUNS_DIR},
         args=args,
         run=run,
     )

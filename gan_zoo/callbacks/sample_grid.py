@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytorch_lightning as pl
+import torch.nn.functional as F
 from pytorch_lightning.loggers import TensorBoardLogger, WandbLogger
 from pytorch_lightning.utilities import rank_zero_only
 from torch import Tensor
@@ -19,47 +20,45 @@ class SampleGrid(pl.Callback):
     class. TensorBoard receives an image summary, W&B an image; other loggers get only the PNG.
 
     Args:
-        every_n_epochs: write a grid after every n-th epoch (and always when training ends).
+        every_n_epochs: write a grid after every n-th epoch; when training ends, a grid of the final
+            weights is written as ``final.png`` unless that epoch's grid already exists.
         dirname: subdirectory of the run directory for the PNG files.
+        min_cell_size: small images are enlarged (nearest neighbour) until each cell is at least this
+            many pixels wide, so a grid of 16×16 digits is readable; 0 keeps the native size.
     """
 
-    def __init__(self, every_n_epochs: int = 1, dirname: str = "samples") -> None:
+    def __init__(self, every_n_epochs: int = 1, dirname: str = "samples", min_cell_size: int = 64) -> None:
         if every_n_epochs < 1:
             raise ValueError(f"every_n_epochs must be >= 1, got {every_n_epochs}")
         self.every_n_epochs = every_n_epochs
         self.dirname = dirname
-        self._last_written_epoch: int | None = None
+        self.min_cell_size = min_cell_size
+        self._last_written_step: int | None = None
         self.last_path: Path | None = None
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if (trainer.current_epoch + 1) % self.every_n_epochs == 0:
-            self._write(trainer, pl_module)
+            self._write(trainer, pl_module, f"epoch={trainer.current_epoch:04d}.png")
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if self._last_written_epoch != trainer.current_epoch:
-            self._write(trainer, pl_module)
+        if self._last_written_step != trainer.global_step:  # the final weights have no grid yet
+            self._write(trainer, pl_module, "final.png")
 
     @rank_zero_only
-    def _write(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+    def _write(self, trainer: pl.Trainer, pl_module: pl.LightningModule, filename: str) -> None:
         labels = pl_module.fixed_labels if pl_module.conditional else None
-        images = pl_module.sample(z=pl_module.fixed_noise, y=labels)
-        columns = (
-            images.shape[0] // pl_module.num_classes
-            if pl_module.conditional
-            else round(images.shape[0] ** 0.5)
-        )
-        grid = make_grid(
-            images.cpu(), nrow=max(columns, 1), normalize=True, value_range=(-1, 1), pad_value=1.0
-        )
-        path = (
-            Path(trainer.log_dir or trainer.default_root_dir)
-            / self.dirname
-            / f"epoch={trainer.current_epoch:04d}.png"
-        )
+        images = pl_module.sample(z=pl_module.fixed_noise, y=labels).cpu()
+        n = images.shape[0]
+        columns = n // pl_module.num_classes if pl_module.conditional else round(n**0.5)
+        scale = max(1, -(-self.min_cell_size // images.shape[-1]))  # ceil division
+        if scale > 1:
+            images = F.interpolate(images, scale_factor=scale, mode="nearest")
+        grid = make_grid(images, nrow=max(columns, 1), normalize=True, value_range=(-1, 1), pad_value=1.0)
+        path = Path(trainer.log_dir or trainer.default_root_dir) / self.dirname / filename
         path.parent.mkdir(parents=True, exist_ok=True)
         save_image(grid, path)
         self._send_to_loggers(trainer, grid)
-        self._last_written_epoch = trainer.current_epoch
+        self._last_written_step = trainer.global_step
         self.last_path = path
 
     @staticmethod

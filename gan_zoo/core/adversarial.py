@@ -290,6 +290,9 @@ class AdversarialModule(pl.LightningModule):
         optimizer.zero_grad(set_to_none=True)
         self.manual_backward(loss)
         optimizer.step()
+        # Drop the gradients now: they are not needed until the next backward, and the other
+        # network's update then starts from a clean slate (its backward never writes them).
+        optimizer.zero_grad(set_to_none=True)
 
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
         # Runs after the AMP scaler has unscaled the gradients, so the clip threshold is in true units.

@@ -25,7 +25,8 @@ class ExponentialMovingAverage(nn.Module):
         if not 0.0 < decay < 1.0:
             raise ValueError(f"EMA decay must be in (0, 1), got {decay}")
         self.decay = decay
-        self.module = copy.deepcopy(source).requires_grad_(False).eval()
+        # Inference only: callers put it in eval mode (``AdversarialModule.sample`` does).
+        self.module = copy.deepcopy(source).requires_grad_(False)
 
     @torch.no_grad()
     def update(self, source: nn.Module) -> None:
@@ -34,10 +35,6 @@ class ExponentialMovingAverage(nn.Module):
         torch._foreach_lerp_(ema_params, params, 1.0 - self.decay)
         for ema_buffer, buffer in zip(self.module.buffers(), source.buffers(), strict=True):
             ema_buffer.copy_(buffer)
-
-    def train(self, mode: bool = True) -> ExponentialMovingAverage:
-        # The averaged copy is only ever used for inference.
-        return super().train(False)
 
     def forward(self, *args, **kwargs):
         return self.module(*args, **kwargs)

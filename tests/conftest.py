@@ -1,0 +1,67 @@
+"""Shared fixtures: tiny model configs, a tiny trainer, and the offline Digits data."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import pytorch_lightning as pl
+import torch
+
+from gan_zoo.data import Digits
+from gan_zoo.models import MODELS
+
+os.environ.setdefault("WANDB_MODE", "offline")
+torch.set_num_threads(min(2, torch.get_num_threads()))
+
+IMAGE_SHAPE = (1, 16, 16)
+NUM_CLASSES = 10
+
+#: Per-model arguments that make each registered model small enough for a CPU test in a second.
+#: A model registered without an entry here fails ``test_every_model_has_a_tiny_config``.
+TINY: dict[str, dict[str, Any]] = {
+    "GAN": {"g_hidden": 32, "d_hidden": 16},
+    "CGAN": {},
+    "DCGAN": {"g_width": 8, "d_width": 8},
+}
+
+
+def build_tiny(name: str, **overrides: Any) -> pl.LightningModule:
+    """A registered model at tiny size on 16×16 gray images with 10 classes."""
+    kwargs = {"image_shape": IMAGE_SHAPE, "num_classes": NUM_CLASSES, "latent_dim": 8, **TINY[name], **overrides}
+    return MODELS.get(name)(**kwargs)
+
+
+@pytest.fixture
+def tiny_model() -> Callable[..., pl.LightningModule]:
+    return build_tiny
+
+
+@pytest.fixture
+def digits() -> Digits:
+    return Digits(image_size=16, batch_size=16)
+
+
+def make_trainer(tmp_path, **overrides: Any) -> pl.Trainer:
+    """A quiet CPU trainer that writes only under ``tmp_path``."""
+    kwargs = {
+        "accelerator": "cpu",
+        "devices": 1,
+        "max_epochs": 1,
+        "limit_train_batches": 2,
+        "limit_val_batches": 2,
+        "logger": False,
+        "enable_checkpointing": False,
+        "enable_progress_bar": False,
+        "enable_model_summary": False,
+        "default_root_dir": str(tmp_path),
+        **overrides,
+    }
+    return pl.Trainer(**kwargs)
+
+
+@pytest.fixture
+def trainer_factory(tmp_path) -> Callable[..., pl.Trainer]:
+    return lambda **overrides: make_trainer(tmp_path, **overrides)
