@@ -30,7 +30,13 @@ TINY: dict[str, dict[str, Any]] = {
 
 def build_tiny(name: str, **overrides: Any) -> pl.LightningModule:
     """A registered model at tiny size on 16×16 gray images with 10 classes."""
-    kwargs = {"image_shape": IMAGE_SHAPE, "num_classes": NUM_CLASSES, "latent_dim": 8, **TINY[name], **overrides}
+    kwargs = {
+        "image_shape": IMAGE_SHAPE,
+        "num_classes": NUM_CLASSES,
+        "latent_dim": 8,
+        **TINY[name],
+        **overrides,
+    }
     return MODELS.get(name)(**kwargs)
 
 

@@ -38,7 +38,9 @@ def test_guidelines_no_pooling_no_hidden_fc_bn_placement():
     for net in (model.generator, model.discriminator):
         assert not any(isinstance(m, (nn.MaxPool2d, nn.AvgPool2d, nn.Linear)) for m in net.modules())
     g_layers, d_layers = list(model.generator.net), list(model.discriminator.net)
-    assert isinstance(g_layers[-1], nn.Tanh) and isinstance(g_layers[-2], nn.ConvTranspose2d)  # no BN at output
+    assert isinstance(g_layers[-1], nn.Tanh) and isinstance(
+        g_layers[-2], nn.ConvTranspose2d
+    )  # no BN at output
     assert isinstance(d_layers[1], nn.LeakyReLU) and d_layers[1].negative_slope == 0.2  # no BN at input
     assert any(isinstance(m, nn.ReLU) for m in g_layers)
 

@@ -92,7 +92,7 @@ def test_output_is_a_probability_for_sigmoid_objectives():
 
 
 def test_unknown_loss_lists_valid_names():
-    with pytest.raises(UnknownNameError, match="Unknown loss 'hing'. Valid names: hinge, least_squares"):
+    with pytest.raises(UnknownNameError, match=r"Unknown loss 'hing'\. Valid names: hinge, least_squares"):
         get_loss("hing")
 
 

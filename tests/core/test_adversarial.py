@@ -102,9 +102,13 @@ def test_gradient_clipping_per_network(precision, digits, trainer_factory):
         def on_before_optimizer_step(self, optimizer):
             super().on_before_optimizer_step(optimizer)
             grads = [p.grad for g in optimizer.param_groups for p in g["params"] if p.grad is not None]
-            norms[self._network_of(optimizer)].append(torch.linalg.vector_norm(torch.stack([g.norm() for g in grads])).item())
+            norms[self._network_of(optimizer)].append(
+                torch.linalg.vector_norm(torch.stack([g.norm() for g in grads])).item()
+            )
 
-    model = Probe(image_shape=(1, 16, 16), latent_dim=8, g_width=8, d_width=8, g_grad_clip=1e-3, d_grad_clip=None)
+    model = Probe(
+        image_shape=(1, 16, 16), latent_dim=8, g_width=8, d_width=8, g_grad_clip=1e-3, d_grad_clip=None
+    )
     trainer_factory(precision=precision).fit(model, datamodule=digits)
     assert max(norms["generator"]) <= 1e-3 * 1.01
     assert max(norms["discriminator"]) > 1e-3  # D is not clipped
