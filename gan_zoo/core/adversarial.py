@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
@@ -352,6 +353,19 @@ class AdversarialModule(pl.LightningModule):
         schedule = checkpoint.get("adversarial_schedule", {})
         self._d_steps = schedule.get("d_steps", 0)
         self._g_steps = schedule.get("g_steps", 0)
+
+
+def shared_arguments(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """The :class:`AdversarialModule` arguments found in a model's ``locals()``.
+
+    A model spells out every argument in its own signature (so the CLI, ``--help`` and
+    ``save_hyperparameters`` see them) and forwards the shared ones in one line::
+
+        super().__init__(generator=G, discriminator=D, **shared_arguments(locals()))
+    """
+    names = inspect.signature(AdversarialModule.__init__).parameters
+    skip = {"self", "generator", "discriminator"}
+    return {name: arguments[name] for name in names if name in arguments and name not in skip}
 
 
 def _check_positive(**values: int) -> None:

@@ -21,7 +21,7 @@ from pytorch_lightning.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 
 from gan_zoo.core import AdversarialModule
-from gan_zoo.core.adversarial import Network
+from gan_zoo.core.adversarial import Network, shared_arguments
 from gan_zoo.layers import Maxout
 from gan_zoo.losses import AdversarialLoss
 from gan_zoo.models.registry import MODELS
@@ -118,19 +118,7 @@ class CGAN(AdversarialModule):
         super().__init__(
             generator=ConditionalMLPGenerator(latent_dim, max(classes, 1), image_shape, dropout=dropout),
             discriminator=ConditionalMaxoutDiscriminator(image_shape, max(classes, 1), dropout=dropout),
-            image_shape=image_shape,
-            num_classes=num_classes,
-            latent_dim=latent_dim,
-            loss=loss,
-            n_critic=n_critic,
-            g_optimizer=g_optimizer,
-            d_optimizer=d_optimizer,
-            g_lr_scheduler=g_lr_scheduler,
-            d_lr_scheduler=d_lr_scheduler,
-            ema_decay=ema_decay,
-            g_grad_clip=g_grad_clip,
-            d_grad_clip=d_grad_clip,
-            grid_columns=grid_columns,
+            **shared_arguments(locals()),
         )
 
     def default_optimizer(self, params: Iterable[nn.Parameter], network: Network) -> torch.optim.Optimizer:

@@ -24,6 +24,7 @@ from pytorch_lightning.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 
 from gan_zoo.core import AdversarialModule
+from gan_zoo.core.adversarial import shared_arguments
 from gan_zoo.layers import init_normal_
 from gan_zoo.losses import AdversarialLoss
 from gan_zoo.models.registry import MODELS
@@ -125,17 +126,5 @@ class DCGAN(AdversarialModule):
         super().__init__(
             generator=DCGANGenerator(latent_dim, image_shape, g_width),
             discriminator=DCGANDiscriminator(image_shape, d_width),
-            image_shape=image_shape,
-            num_classes=num_classes,
-            latent_dim=latent_dim,
-            loss=loss,
-            n_critic=n_critic,
-            g_optimizer=g_optimizer,
-            d_optimizer=d_optimizer,
-            g_lr_scheduler=g_lr_scheduler,
-            d_lr_scheduler=d_lr_scheduler,
-            ema_decay=ema_decay,
-            g_grad_clip=g_grad_clip,
-            d_grad_clip=d_grad_clip,
-            grid_columns=grid_columns,
+            **shared_arguments(locals()),
         )

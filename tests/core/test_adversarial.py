@@ -172,3 +172,15 @@ def test_adversarial_module_takes_any_networks(digits, trainer_factory):
     model = AdversarialModule(generator, discriminator, image_shape=(1, 16, 16), latent_dim=4, loss="hinge")
     trainer_factory().fit(model, datamodule=digits)
     assert model.sample(2).shape == (2, 1, 16, 16)
+
+
+@pytest.mark.parametrize("name", ["GAN", "CGAN", "DCGAN"])
+def test_models_forward_every_shared_argument(name):
+    from functools import partial
+
+    model = build_tiny(name, n_critic=4, ema_decay=0.9, g_grad_clip=2.0, loss="hinge", grid_columns=3)
+    assert model.n_critic == 4 and model.generator_ema is not None
+    assert model._grad_clip == {"generator": 2.0, "discriminator": None}
+    assert type(model.loss).__name__ == "Hinge" and model.fixed_noise.shape[0] % 3 == 0
+    model = build_tiny(name, d_optimizer=partial(torch.optim.SGD, lr=0.5))
+    assert isinstance(model.configure_optimizers()[0][1], torch.optim.SGD)
