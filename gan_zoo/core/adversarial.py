@@ -13,9 +13,9 @@ from torch import Tensor, nn
 
 from gan_zoo.core.ema import ExponentialMovingAverage
 from gan_zoo.core.latent import truncated_normal
+from gan_zoo.core.step import Step
 from gan_zoo.losses import AdversarialLoss, get_loss
-
-Network = Literal["generator", "discriminator"]
+from gan_zoo.losses.regularizers import Network, Regularizer, get_regularizer
 
 
 class AdversarialModule(pl.LightningModule):
@@ -46,6 +46,8 @@ class AdversarialModule(pl.LightningModule):
         num_classes: number of classes of the data, ``None`` for unlabelled data.
         latent_dim: size of z ~ N(0, I).
         loss: an objective from :data:`gan_zoo.losses.LOSSES` by name, or an instance.
+        regularizers: penalties and constraints (gradient penalty, weight clipping, …) from
+            :data:`gan_zoo.losses.REGULARIZERS` by name, or instances.
         n_critic: D updates per G update (k in Algorithm 1; 5 for WGAN).
         g_optimizer / d_optimizer: ``params -> Optimizer``; ``None`` uses :meth:`default_optimizer`,
             the paper's choice.
@@ -70,6 +72,7 @@ class AdversarialModule(pl.LightningModule):
         num_classes: int | None = None,
         latent_dim: int = 100,
         loss: str | AdversarialLoss = "non_saturating",
+        regularizers: list[str | Regularizer] | None = None,
         n_critic: int = 1,
         g_optimizer: OptimizerCallable | None = None,
         d_optimizer: OptimizerCallable | None = None,
@@ -102,6 +105,7 @@ class AdversarialModule(pl.LightningModule):
         self.num_classes = num_classes
         self.latent_dim = latent_dim
         self.loss = get_loss(loss)
+        self.regularizers = [get_regularizer(r) for r in regularizers or []]
         self.n_critic = n_critic
         self.generator = generator
         self.discriminator = discriminator
@@ -252,48 +256,65 @@ class AdversarialModule(pl.LightningModule):
             fake = self(z, fake_labels)
 
         with self.toggled_optimizer(d_opt):
-            d_terms = self.discriminator_step(real, labels, fake.detach(), fake_labels)
-            self._update(d_opt, d_terms["loss"])
+            d_terms = self._regularized("discriminator", Step(real, labels, fake.detach(), fake_labels))
+            self._update(d_opt, d_terms["loss"], "discriminator")
         self._d_steps += 1
         self._log_terms("d", d_terms, n)
 
         if g_steps_now:
             with self.toggled_optimizer(g_opt):
-                g_terms = self.generator_step(real, labels, fake, fake_labels)
-                self._update(g_opt, g_terms["loss"])
+                g_terms = self._regularized("generator", Step(real, labels, fake, fake_labels))
+                self._update(g_opt, g_terms["loss"], "generator")
             self._g_steps += 1
             if self.generator_ema is not None:
                 self.generator_ema.update(self.generator)
             self._log_terms("g", g_terms, n)
 
-    def discriminator_step(
-        self, real: Tensor, real_labels: Tensor | None, fake: Tensor, fake_labels: Tensor | None
-    ) -> dict[str, Tensor]:
-        """D's loss on one batch. Returns ``{"loss": ..., <extra terms>}``, all logged as ``train/d_<key>``.
+    def discriminator_step(self, step: Step) -> dict[str, Tensor]:
+        """D's loss on one batch: ``{"loss": ..., <extra terms>}``, each logged as ``train/d_<key>``.
 
-        ``fake`` is already detached from G.
+        ``step.fake`` is already detached from G. Fills ``step.real_logits`` / ``step.fake_logits``
+        for the regularizers.
         """
-        real_logits = self.discriminate(real, real_labels)
-        fake_logits = self.discriminate(fake, fake_labels)
+        step.real_logits = self.discriminate(step.real, step.real_labels)
+        step.fake_logits = self.discriminate(step.fake, step.fake_labels)
         return {
-            "loss": self.loss.d_loss(real_logits, fake_logits),
-            "real": self.loss.output(real_logits.detach()).mean(),
-            "fake": self.loss.output(fake_logits.detach()).mean(),
+            "loss": self.loss.d_loss(step.real_logits, step.fake_logits),
+            "real": self.loss.output(step.real_logits.detach()).mean(),
+            "fake": self.loss.output(step.fake_logits.detach()).mean(),
         }
 
-    def generator_step(
-        self, real: Tensor, real_labels: Tensor | None, fake: Tensor, fake_labels: Tensor | None
-    ) -> dict[str, Tensor]:
-        """G's loss on the batch generated for this step. Logged as ``train/g_<key>``."""
-        return {"loss": self.loss.g_loss(self.discriminate(fake, fake_labels))}
+    def generator_step(self, step: Step) -> dict[str, Tensor]:
+        """G's loss on the batch generated for this step, logged as ``train/g_<key>``."""
+        step.fake_logits = self.discriminate(step.fake, step.fake_labels)
+        return {"loss": self.loss.g_loss(step.fake_logits)}
 
-    def _update(self, optimizer: Any, loss: Tensor) -> None:
+    def _regularized(self, network: Network, step: Step) -> dict[str, Tensor]:
+        """The network's step terms with its regularizers' weighted penalties added to ``loss``.
+
+        Each penalty is also logged under its regularizer's name (unweighted).
+        """
+        terms = self.discriminator_step(step) if network == "discriminator" else self.generator_step(step)
+        updates = self._d_steps if network == "discriminator" else self._g_steps
+        for regularizer in self.regularizers:
+            if regularizer.network != network or updates % regularizer.interval:
+                continue
+            penalty = regularizer.penalty(self, step)
+            if penalty is not None:
+                terms["loss"] = terms["loss"] + regularizer.weight * regularizer.interval * penalty
+                terms[regularizer.name] = penalty.detach()
+        return terms
+
+    def _update(self, optimizer: Any, loss: Tensor, network: Network) -> None:
         optimizer.zero_grad(set_to_none=True)
         self.manual_backward(loss)
         optimizer.step()
         # Drop the gradients now: they are not needed until the next backward, and the other
         # network's update then starts from a clean slate (its backward never writes them).
         optimizer.zero_grad(set_to_none=True)
+        for regularizer in self.regularizers:
+            if regularizer.network == network:
+                regularizer.after_step(self)
 
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
         # Runs after the AMP scaler has unscaled the gradients, so the clip threshold is in true units.
@@ -323,8 +344,8 @@ class AdversarialModule(pl.LightningModule):
         n = real.shape[0]
         fake_labels = self.sample_labels(n)
         fake = self(self.sample_latent(n), fake_labels)
-        d_terms = self.discriminator_step(real, labels, fake, fake_labels)
-        g_terms = self.generator_step(real, labels, fake, fake_labels)
+        d_terms = self.discriminator_step(Step(real, labels, fake, fake_labels))
+        g_terms = self.generator_step(Step(real, labels, fake, fake_labels))
         self._log_terms("d", d_terms, n, stage)
         self._log_terms("g", g_terms, n, stage)
 

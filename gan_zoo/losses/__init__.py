@@ -1,15 +1,25 @@
-"""Adversarial objectives, selectable by name (``loss: hinge``) or as a class in YAML."""
+"""Adversarial objectives and regularizers, selectable by name (``loss: hinge``) or as classes in YAML."""
 
 from gan_zoo.losses.base import LOSSES, AdversarialLoss, get_loss
+from gan_zoo.losses.drift import Drift
+from gan_zoo.losses.gradient_penalty import GradientPenalty
 from gan_zoo.losses.objectives import Hinge, LeastSquares, Minimax, NonSaturating, Wasserstein
+from gan_zoo.losses.regularizers import REGULARIZERS, Regularizer, get_regularizer
+from gan_zoo.losses.weight_clipping import WeightClipping
 
 __all__ = [
     "LOSSES",
+    "REGULARIZERS",
     "AdversarialLoss",
+    "Drift",
+    "GradientPenalty",
     "Hinge",
     "LeastSquares",
     "Minimax",
     "NonSaturating",
+    "Regularizer",
     "Wasserstein",
+    "WeightClipping",
     "get_loss",
+    "get_regularizer",
 ]

@@ -21,9 +21,10 @@ from pytorch_lightning.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 
 from gan_zoo.core import AdversarialModule
-from gan_zoo.core.adversarial import Network, shared_arguments
+from gan_zoo.core.adversarial import shared_arguments
 from gan_zoo.layers import Maxout
-from gan_zoo.losses import AdversarialLoss
+from gan_zoo.losses import AdversarialLoss, Regularizer
+from gan_zoo.losses.regularizers import Network
 from gan_zoo.models.registry import MODELS
 
 
@@ -104,6 +105,7 @@ class CGAN(AdversarialModule):
         latent_dim: int = 100,
         dropout: float = 0.5,
         loss: str | AdversarialLoss = "non_saturating",
+        regularizers: list[str | Regularizer] | None = None,
         n_critic: int = 1,
         g_optimizer: OptimizerCallable | None = None,
         d_optimizer: OptimizerCallable | None = None,

@@ -26,7 +26,7 @@ from torch import Tensor, nn
 from gan_zoo.core import AdversarialModule
 from gan_zoo.core.adversarial import shared_arguments
 from gan_zoo.layers import init_normal_
-from gan_zoo.losses import AdversarialLoss
+from gan_zoo.losses import AdversarialLoss, Regularizer
 from gan_zoo.models.registry import MODELS
 
 
@@ -113,6 +113,7 @@ class DCGAN(AdversarialModule):
         g_width: int = 64,
         d_width: int = 64,
         loss: str | AdversarialLoss = "non_saturating",
+        regularizers: list[str | Regularizer] | None = None,
         n_critic: int = 1,
         g_optimizer: OptimizerCallable | None = None,
         d_optimizer: OptimizerCallable | None = None,

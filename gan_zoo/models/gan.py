@@ -19,9 +19,10 @@ from pytorch_lightning.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 
 from gan_zoo.core import AdversarialModule
-from gan_zoo.core.adversarial import Network, shared_arguments
+from gan_zoo.core.adversarial import shared_arguments
 from gan_zoo.layers import Maxout, init_uniform_
-from gan_zoo.losses import AdversarialLoss
+from gan_zoo.losses import AdversarialLoss, Regularizer
+from gan_zoo.losses.regularizers import Network
 from gan_zoo.models.registry import MODELS
 
 
@@ -91,6 +92,7 @@ class GAN(AdversarialModule):
         d_pieces: int = 5,
         d_dropout: float = 0.5,
         loss: str | AdversarialLoss = "non_saturating",
+        regularizers: list[str | Regularizer] | None = None,
         n_critic: int = 1,
         g_optimizer: OptimizerCallable | None = None,
         d_optimizer: OptimizerCallable | None = None,

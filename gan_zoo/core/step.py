@@ -1,0 +1,33 @@
+"""``Step``: what one update sees — the real batch, the generated batch, and D's outputs once computed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import Tensor
+
+
+@dataclass
+class Step:
+    """The tensors of one D or G update, handed to ``discriminator_step`` / ``generator_step`` and to
+    regularizers.
+
+    Attributes:
+        real: real images ``[N, C, H, W]`` in [-1, 1].
+        real_labels: their labels ``[N]`` (``None`` for unlabelled data).
+        fake: generated images (detached from G in the D update).
+        fake_labels: the labels G was given (``None`` for unconditional models).
+        real_logits / fake_logits: D's outputs ``[N]``, filled in by the step that computes them so a
+            regularizer (e.g. ProGAN's drift term) can reuse them instead of running D again.
+    """
+
+    real: Tensor
+    real_labels: Tensor | None
+    fake: Tensor
+    fake_labels: Tensor | None
+    real_logits: Tensor | None = None
+    fake_logits: Tensor | None = None
+
+    @property
+    def batch_size(self) -> int:
+        return self.real.shape[0]
