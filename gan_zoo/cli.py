@@ -10,6 +10,8 @@ checkpoints, sample grids); an existing run directory is never written into.
 
 from __future__ import annotations
 
+import importlib
+import sys
 from typing import Any
 
 from pytorch_lightning.callbacks import ModelCheckpoint
@@ -72,7 +74,17 @@ def build_cli(args: list[str] | None = None, run: bool = True) -> GanZooCLI:
     )
 
 
+#: Commands beyond LightningCLI's, as ``name -> "module:function"``; each function takes the
+#: remaining arguments. Imported lazily so ``gan-zoo fit`` never pays for them.
+COMMANDS: dict[str, str] = {}
+
+
 def main(args: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if args is None else args
+    if argv and argv[0] in COMMANDS:
+        module_name, function = COMMANDS[argv[0]].split(":")
+        getattr(importlib.import_module(module_name), function)(argv[1:])
+        return
     build_cli(args)
 
 
