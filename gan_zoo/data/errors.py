@@ -10,7 +10,9 @@ class DatasetNotFoundError(FileNotFoundError):
     """A dataset's files are not where the data module looked."""
 
     @classmethod
-    def build(cls, name: str, files: Iterable[str], searched: Iterable[Path], target: Path, hint: str = "") -> DatasetNotFoundError:
+    def build(
+        cls, name: str, files: Iterable[str], searched: Iterable[Path], target: Path, hint: str = ""
+    ) -> DatasetNotFoundError:
         where = ", ".join(str(p) for p in searched)
         message = (
             f"{name} not found (looked in: {where}). Use download=True (CLI: --data.download true), "

@@ -31,7 +31,9 @@ def read_idx(path: str | Path) -> Tensor:
     expected = int(np.prod(shape)) * dtype.itemsize
     body = data[4 + 4 * ndim :]
     if len(body) != expected:
-        raise ValueError(f"{path} is truncated or corrupt: header says {shape}, {expected} bytes; found {len(body)}")
+        raise ValueError(
+            f"{path} is truncated or corrupt: header says {shape}, {expected} bytes; found {len(body)}"
+        )
     return torch.from_numpy(np.frombuffer(body, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("=")))
 
 

@@ -54,9 +54,15 @@ class MNIST(InMemoryImageDataModule):
     def _find(self, name: str) -> Path:
         found = self._locate(name)
         if found is None:
-            files = [f"{p}-{kind}-idx{d}-ubyte.gz" for p in _PREFIX.values() for kind, d in (("images", 3), ("labels", 1))]
+            files = [
+                f"{p}-{kind}-idx{d}-ubyte.gz"
+                for p in _PREFIX.values()
+                for kind, d in (("images", 3), ("labels", 1))
+            ]
             target = self.data_dir / self.folder / "raw"
-            raise DatasetNotFoundError.build(self.title, files, self._search_dirs(), target, self.install_hint)
+            raise DatasetNotFoundError.build(
+                self.title, files, self._search_dirs(), target, self.install_hint
+            )
         return found
 
     def _all_files_present(self) -> bool:

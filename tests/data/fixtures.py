@@ -34,7 +34,12 @@ def write_cifar10(root: Path, per_batch: int = 8) -> dict:
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
         data = rng.integers(0, 256, size=(per_batch, 3 * 32 * 32), dtype=np.uint8)  # row-major R, G, B planes
         labels = rng.integers(0, 10, size=per_batch).tolist()
-        entry = {"batch_label": name, "labels": labels, "data": data, "filenames": [f"{i}.png" for i in range(per_batch)]}
+        entry = {
+            "batch_label": name,
+            "labels": labels,
+            "data": data,
+            "filenames": [f"{i}.png" for i in range(per_batch)],
+        }
         with open(folder / name, "wb") as f:
             pickle.dump(entry, f, protocol=2)
         written[name] = (data, labels)

@@ -74,9 +74,7 @@ def test_validation_split_is_disjoint_and_seeded():
     assert not any(bytes(x.numpy()) in train for x in a.val_set.images if x.sum() > 0)
 
 
-@pytest.mark.parametrize(
-    "kwargs", [{"batch_size": 0}, {"image_size": 0}, {"channels": 2}, {"val_split": -1}]
-)
+@pytest.mark.parametrize("kwargs", [{"batch_size": 0}, {"image_size": 0}, {"channels": 2}, {"val_split": -1}])
 def test_bad_arguments_fail_early(kwargs):
     with pytest.raises(ValueError):
         Digits(**kwargs)
