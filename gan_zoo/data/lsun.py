@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import lmdb
 import numpy as np
@@ -38,20 +38,33 @@ CATEGORIES: tuple[str, ...] = (
 )
 
 
-def open_lmdb(path: Path) -> lmdb.Environment:
-    """Open an lmdb environment for reading only.
+_environments: dict[Path, lmdb.Environment] = {}
+_environments_pid = os.getpid()
 
-    ``lock=False``: nothing writes to a released dataset, so readers need no lock table (and the
-    folder may be read-only); ``readahead=False``: reads are random, prefetching wastes page cache.
+
+def open_lmdb(path: Path) -> lmdb.Environment:
+    """This process's read-only environment for ``path``, opened on first use and then kept.
+
+    lmdb refuses to open one environment twice in a process, so every dataset shares this one.
+    In a forked child (a DataLoader worker) the parent's environments are forgotten, never used, and
+    the child opens its own. ``lock=False``: nothing writes to a released dataset, so readers need no
+    lock table (and the folder may be read-only); ``readahead=False``: reads are random.
     """
-    return lmdb.open(str(path), readonly=True, lock=False, readahead=False, meminit=False)
+    global _environments_pid
+    if _environments_pid != os.getpid():
+        _environments.clear()  # the parent's handles; lmdb does not close them in a child
+        _environments_pid = os.getpid()
+    path = Path(path).resolve()
+    if path not in _environments:
+        _environments[path] = lmdb.open(str(path), readonly=True, lock=False, readahead=False, meminit=False)
+    return _environments[path]
 
 
 class LmdbImages(EncodedImages):
     """Encoded images stored as lmdb values: sample ``i`` is key ``keys[i]`` of ``databases[db[i]]``.
 
-    Environments are opened lazily in the process that reads — each DataLoader worker opens its own;
-    an environment opened before a fork is never used in the child, and none is pickled.
+    Environments come from :func:`open_lmdb`, in the process that reads: each DataLoader worker
+    opens its own.
 
     Args:
         databases: lmdb folders.
@@ -77,33 +90,17 @@ class LmdbImages(EncodedImages):
         self.databases = [Path(d) for d in databases]
         self.keys = keys
         self.database_index = np.asarray(database_index, dtype=np.int16)
-        self._environments: dict[int, lmdb.Environment] = {}
-        self._pid: int | None = None
-
-    def _environment(self, db: int) -> lmdb.Environment:
-        if self._pid != os.getpid():  # first read in this process: forget the parent's handles
-            self._environments, self._pid = {}, os.getpid()
-        if db not in self._environments:
-            self._environments[db] = open_lmdb(self.databases[db])
-        return self._environments[db]
 
     def read(self, index: int) -> bytes:
-        db = int(self.database_index[index])
-        with self._environment(db).begin() as txn:
+        database = self.databases[self.database_index[index]]
+        with open_lmdb(database).begin() as txn:
             value = txn.get(self.keys[index])
         if not value:
-            raise KeyError(f"no value for key {self.keys[index].decode()} in {self.databases[db]}")
+            raise KeyError(f"no value for key {self.keys[index].decode()} in {database}")
         return value
 
     def describe(self, index: int) -> str:
-        return (
-            f"{self.databases[int(self.database_index[index])]}[{self.keys[index].decode(errors='replace')}]"
-        )
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_environments"], state["_pid"] = {}, None
-        return state
+        return f"{self.databases[self.database_index[index]]}[{self.keys[index].decode(errors='replace')}]"
 
 
 class LSUN(EncodedImageDataModule):
@@ -190,7 +187,7 @@ class LSUN(EncodedImageDataModule):
         index: list[int] = []
         quirks = Quirks()
         for db, path in enumerate(databases):
-            with open_lmdb(path) as env, env.begin() as txn:  # closed before any worker forks
+            with open_lmdb(path).begin() as txn:
                 found = self._keys(txn, quirks)
             keys += found
             index += [db] * len(found)
