@@ -4,8 +4,9 @@ Runs in DataLoader workers, so it is written for speed: everything stays uint8 (
 only the cropped window is converted and resized, and the image is resized once.
 
 * **JPEG** goes through PIL with :meth:`PIL.Image.Image.draft`, which lets libjpeg decode at 1/2, 1/4
-  or 1/8 scale in the DCT domain: a 500×375 photo cropped to 64 px decodes 3× faster than at full size.
-* **WebP** (LSUN's format) goes through ``torchvision.io.decode_image``, 1.7× faster than PIL's;
+  or 1/8 scale in the DCT domain: a 500×375 photo cropped to 64 px decodes 2–3× faster than at full
+  size (``benchmarks/decode_speed.py``).
+* **WebP** (LSUN's format) goes through ``torchvision.io.decode_image``, 1.2–1.7× faster than PIL;
   animated WebP, which torchvision refuses, falls back to PIL (first frame), and so does every WebP
   once torchvision drops its decoders (deprecated in 0.29 in favour of TorchCodec).
 * Everything else (PNG, GIF, BMP, TIFF, …) goes through PIL, which knows every colour mode.
