@@ -10,7 +10,9 @@ The images are synthetic (smooth random colour fields), so absolute numbers are 
 from __future__ import annotations
 
 import io
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -18,17 +20,8 @@ from PIL import Image
 
 from gan_zoo.data.decode import decode_image
 
-
-def synthetic(height: int, width: int, cell: int = 16) -> Image.Image:
-    rng = np.random.default_rng(0)
-    coarse = rng.integers(0, 256, size=(height // cell + 2, width // cell + 2, 3), dtype=np.uint8)
-    return Image.fromarray(coarse).resize((width, height), Image.Resampling.BICUBIC)
-
-
-def encode(image: Image.Image, fmt: str, **options) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, fmt, **options)
-    return buffer.getvalue()
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "data"))
+from image_fixtures import encode, natural_image  # the test suite's image writers
 
 
 def plain_pil(data: bytes, size: int) -> torch.Tensor:
@@ -55,8 +48,8 @@ def milliseconds(function, data: bytes, size: int, n: int = 200) -> float:
 def main() -> None:
     torch.set_num_threads(1)
     images = {
-        "JPEG 500×375": encode(synthetic(375, 500), "JPEG", quality=90),
-        "WebP 341×256": encode(synthetic(256, 341), "WEBP", quality=75),
+        "JPEG 500×375": encode(natural_image(375, 500, cell=16), "JPEG", quality=90),
+        "WebP 341×256": encode(natural_image(256, 341, cell=16), "WEBP", quality=75),
     }
     print(f"{'image':14} {'size':>5} {'decode_image':>13} {'plain PIL':>10}")
     for name, data in images.items():
