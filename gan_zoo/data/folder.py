@@ -30,7 +30,7 @@ class ImageFolder(EncodedImageDataModule):
     Args:
         class_folders: label images by their top-level subfolder.
         verify_images: read every header at setup to skip unreadable and truncated files and count
-            the conversions (about 0.1 ms a file); without it, bad files are only met — and replaced —
+            the conversions (a header read per file); without it, bad files are only met — and replaced —
             while training.
         Other arguments: see :class:`~gan_zoo.data.ImageDataModule`.
     """

@@ -114,7 +114,7 @@ class LSUN(EncodedImageDataModule):
     With one category the data is unlabelled (``num_classes`` is ``None``); with several, labels
     are the category's position in ``categories``.
 
-    Setup lists the keys (about a second per million); the images are checked as they are decoded,
+    Setup lists the keys only; the images are checked as they are decoded,
     and one that cannot be decoded is replaced by the next (see
     :class:`~gan_zoo.data.encoded.EncodedImages`). ``verify_images=True`` checks every value's header
     at setup instead, which reads the whole database (3 M images for bedrooms).
