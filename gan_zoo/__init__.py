@@ -2,7 +2,17 @@
 
 from gan_zoo.callbacks import SampleGrid
 from gan_zoo.core import AdversarialModule, ExponentialMovingAverage
-from gan_zoo.data import CIFAR10, MNIST, DatasetNotFoundError, Digits, FashionMNIST, ImageDataModule
+from gan_zoo.data import (
+    CIFAR10,
+    LSUN,
+    MNIST,
+    DatasetNotFoundError,
+    Digits,
+    FashionMNIST,
+    ImageDataModule,
+    ImageFolder,
+    StanfordDogs,
+)
 from gan_zoo.losses import LOSSES, AdversarialLoss, get_loss
 from gan_zoo.models import CGAN, DCGAN, GAN, MODELS
 
@@ -14,6 +24,7 @@ __all__ = [
     "DCGAN",
     "GAN",
     "LOSSES",
+    "LSUN",
     "MNIST",
     "MODELS",
     "AdversarialLoss",
@@ -23,6 +34,8 @@ __all__ = [
     "ExponentialMovingAverage",
     "FashionMNIST",
     "ImageDataModule",
+    "ImageFolder",
     "SampleGrid",
+    "StanfordDogs",
     "get_loss",
 ]

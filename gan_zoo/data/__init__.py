@@ -3,20 +3,29 @@
 from gan_zoo.data.base import ImageDataModule, InMemoryImageDataModule
 from gan_zoo.data.cifar import CIFAR10
 from gan_zoo.data.digits import Digits
+from gan_zoo.data.encoded import EncodedImageDataModule, UnreadableSampleWarning
 from gan_zoo.data.errors import DatasetNotFoundError
+from gan_zoo.data.folder import ImageFolder
 from gan_zoo.data.in_memory import InMemoryImages
+from gan_zoo.data.lsun import LSUN
 from gan_zoo.data.mnist import MNIST, FashionMNIST
+from gan_zoo.data.stanford_dogs import StanfordDogs
 from gan_zoo.data.transforms import normalize, to_uint8
 
 __all__ = [
     "CIFAR10",
+    "LSUN",
     "MNIST",
     "DatasetNotFoundError",
     "Digits",
+    "EncodedImageDataModule",
     "FashionMNIST",
     "ImageDataModule",
+    "ImageFolder",
     "InMemoryImageDataModule",
     "InMemoryImages",
+    "StanfordDogs",
+    "UnreadableSampleWarning",
     "normalize",
     "to_uint8",
 ]
