@@ -3,7 +3,8 @@
 from gan_zoo.models.cgan import CGAN
 from gan_zoo.models.dcgan import DCGAN
 from gan_zoo.models.gan import GAN
+from gan_zoo.models.lsgan import LSGAN
 from gan_zoo.models.registry import MODELS
 from gan_zoo.models.wgan import WGAN, WGANGP
 
-__all__ = ["CGAN", "DCGAN", "GAN", "MODELS", "WGAN", "WGANGP"]
+__all__ = ["CGAN", "DCGAN", "GAN", "LSGAN", "MODELS", "WGAN", "WGANGP"]
