@@ -26,6 +26,7 @@ TINY: dict[str, dict[str, Any]] = {
     "CGAN": {},
     "DCGAN": {"g_width": 8, "d_width": 8},
     "LSGAN": {"g_width": 4, "d_width": 4},
+    "ACGAN": {"g_width": 8, "d_width": 4},
     # n_critic = 1 so a two-batch fit updates G too (the paper's 5 is tested in test_wgan.py)
     "WGAN": {"g_width": 8, "d_width": 8, "n_critic": 1},
     "WGANGP": {"g_width": 8, "d_width": 8, "n_critic": 1},

@@ -1,5 +1,6 @@
 """Every GAN in the zoo, one file per paper. ``MODELS`` lists them by name."""
 
+from gan_zoo.models.acgan import ACGAN
 from gan_zoo.models.cgan import CGAN
 from gan_zoo.models.dcgan import DCGAN
 from gan_zoo.models.gan import GAN
@@ -7,4 +8,4 @@ from gan_zoo.models.lsgan import LSGAN
 from gan_zoo.models.registry import MODELS
 from gan_zoo.models.wgan import WGAN, WGANGP
 
-__all__ = ["CGAN", "DCGAN", "GAN", "LSGAN", "MODELS", "WGAN", "WGANGP"]
+__all__ = ["ACGAN", "CGAN", "DCGAN", "GAN", "LSGAN", "MODELS", "WGAN", "WGANGP"]
