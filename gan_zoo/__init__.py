@@ -4,7 +4,7 @@ from gan_zoo.callbacks import SampleGrid
 from gan_zoo.core import AdversarialModule, ExponentialMovingAverage
 from gan_zoo.data import CIFAR10, MNIST, DatasetNotFoundError, Digits, FashionMNIST, ImageDataModule
 from gan_zoo.losses import LOSSES, AdversarialLoss, get_loss
-from gan_zoo.models import ACGAN, CGAN, DCGAN, GAN, LSGAN, MODELS, WGAN, WGANGP
+from gan_zoo.models import ACGAN, CGAN, DCGAN, GAN, LSGAN, MODELS, WGAN, WGANGP, SemiSupervisedGAN
 
 __version__ = "0.1.0"
 
@@ -28,5 +28,6 @@ __all__ = [
     "FashionMNIST",
     "ImageDataModule",
     "SampleGrid",
+    "SemiSupervisedGAN",
     "get_loss",
 ]

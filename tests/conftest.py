@@ -30,6 +30,7 @@ TINY: dict[str, dict[str, Any]] = {
     # n_critic = 1 so a two-batch fit updates G too (the paper's 5 is tested in test_wgan.py)
     "WGAN": {"g_width": 8, "d_width": 8, "n_critic": 1},
     "WGANGP": {"g_width": 8, "d_width": 8, "n_critic": 1},
+    "SemiSupervisedGAN": {"g_hidden": 16, "d_hidden": (16, 8)},
 }
 
 
