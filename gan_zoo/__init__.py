@@ -14,19 +14,23 @@ from gan_zoo.data import (
     StanfordDogs,
 )
 from gan_zoo.losses import LOSSES, AdversarialLoss, get_loss
-from gan_zoo.models import CGAN, DCGAN, GAN, MODELS
+from gan_zoo.models import ACGAN, CGAN, DCGAN, GAN, LSGAN, MODELS, WGAN, WGANGP, SemiSupervisedGAN
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ACGAN",
     "CGAN",
     "CIFAR10",
     "DCGAN",
     "GAN",
     "LOSSES",
+    "LSGAN",
     "LSUN",
     "MNIST",
     "MODELS",
+    "WGAN",
+    "WGANGP",
     "AdversarialLoss",
     "AdversarialModule",
     "DatasetNotFoundError",
@@ -36,6 +40,7 @@ __all__ = [
     "ImageDataModule",
     "ImageFolder",
     "SampleGrid",
+    "SemiSupervisedGAN",
     "StanfordDogs",
     "get_loss",
 ]

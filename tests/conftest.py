@@ -25,7 +25,23 @@ TINY: dict[str, dict[str, Any]] = {
     "GAN": {"g_hidden": 32, "d_hidden": 16},
     "CGAN": {},
     "DCGAN": {"g_width": 8, "d_width": 8},
+    "LSGAN": {"g_width": 4, "d_width": 4},
+    "ACGAN": {"g_width": 8, "d_width": 4},
+    # n_critic = 1 so a two-batch fit updates G too (the paper's 5 is tested in test_wgan.py)
+    "WGAN": {"g_width": 8, "d_width": 8, "n_critic": 1},
+    "WGANGP": {"g_width": 8, "d_width": 8, "n_critic": 1},
+    "SemiSupervisedGAN": {"g_hidden": 16, "d_hidden": (16, 8)},
 }
+
+
+class CountSteps(pl.Callback):
+    """Counts the optimizer steps of each network."""
+
+    def __init__(self) -> None:
+        self.steps = {"generator": 0, "discriminator": 0}
+
+    def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
+        self.steps[pl_module._network_of(optimizer)] += 1
 
 
 def build_tiny(name: str, **overrides: Any) -> pl.LightningModule:

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from gan_zoo.losses import LOSSES, AdversarialLoss, Hinge, LeastSquares, Minimax, get_loss
+from gan_zoo.losses import LOSSES, AdversarialLoss, Hinge, LeastSquares, Minimax, NonSaturating, get_loss
 from gan_zoo.registry import UnknownNameError
 
 REAL = torch.tensor([2.0, -1.0])
@@ -105,3 +105,33 @@ def test_get_loss_passes_instances_through():
 def test_registry_refuses_duplicates():
     with pytest.raises(ValueError, match="already registered"):
         LOSSES.register("hinge")(Hinge)
+
+
+def test_one_sided_label_smoothing_softens_only_the_real_target():
+    # Salimans et al. 2016 §3.4 with α = 0.9: −[α log σ(r) + (1 − α) log(1 − σ(r))] − log(1 − σ(f))
+    alpha = 0.9
+    real = -mean(alpha * math.log(sig(r)) + (1 - alpha) * math.log(1 - sig(r)) for r in REAL.tolist())
+    fake = -mean(math.log(1 - sig(f)) for f in FAKE.tolist())
+    for name in ("minimax", "non_saturating"):
+        smoothed, plain = LOSSES.get(name)(real_label=alpha), get_loss(name)
+        assert smoothed.d_loss(REAL, FAKE).item() == pytest.approx(real + fake, rel=1e-6)
+        # the fake target is still 0: smoothing changes the loss by the same amount for any fake batch
+        shift = smoothed.d_loss(REAL, FAKE) - plain.d_loss(REAL, FAKE)
+        other_fake = torch.tensor([4.0, 1.0, -2.0])
+        assert (smoothed.d_loss(REAL, other_fake) - plain.d_loss(REAL, other_fake)).item() == pytest.approx(
+            shift.item(), abs=1e-6
+        )
+        assert smoothed.g_loss(FAKE).item() == plain.g_loss(FAKE).item()
+
+
+def test_label_smoothing_moves_the_optimal_real_logit_to_logit_alpha():
+    # The smoothed real term is minimized where σ(r) = α, not at r → ∞.
+    r = torch.tensor([math.log(0.9 / 0.1)], requires_grad=True)
+    NonSaturating(real_label=0.9).d_loss(r, torch.zeros(1)).backward()
+    assert r.grad.abs().item() < 1e-6
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.5, -0.1])
+def test_label_smoothing_rejects_targets_outside_zero_one(alpha):
+    with pytest.raises(ValueError, match="real_label"):
+        NonSaturating(real_label=alpha)

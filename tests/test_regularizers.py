@@ -9,7 +9,16 @@ from torch import nn
 
 from gan_zoo.core import AdversarialModule
 from gan_zoo.core.step import Step
-from gan_zoo.losses import REGULARIZERS, Drift, GradientPenalty, Regularizer, WeightClipping, get_regularizer
+from gan_zoo.losses import (
+    REGULARIZERS,
+    Drift,
+    FeatureMatching,
+    GradientPenalty,
+    HistoricalAveraging,
+    Regularizer,
+    WeightClipping,
+    get_regularizer,
+)
 from gan_zoo.registry import UnknownNameError
 
 
@@ -111,7 +120,7 @@ def test_registry_by_name_and_unknown_names():
     assert set(REGULARIZERS.names()) >= {"gradient_penalty", "weight_clipping", "drift"}
     assert isinstance(get_regularizer("gradient_penalty"), GradientPenalty)
     assert get_regularizer("gradient_penalty").weight == 10.0  # λ = 10, Gulrajani et al. §4
-    with pytest.raises(UnknownNameError, match="Valid names: drift, gradient_penalty"):
+    with pytest.raises(UnknownNameError, match=r"Valid names: drift, .*gradient_penalty"):
         get_regularizer("gp2")
 
 
@@ -120,3 +129,94 @@ def test_bad_arguments():
         WeightClipping(0)
     with pytest.raises(ValueError):
         GradientPenalty(interval=0)
+
+
+# ---------------------------------------------------------------- Improved-GAN techniques (Salimans 2016)
+class FeatureCritic(AdversarialModule):
+    """D(x) = v · W x with f(x) = W x exposed as its ``feature_layer``."""
+
+    def __init__(self, regularizers=None):
+        generator = nn.Sequential(nn.Linear(2, 4), nn.Unflatten(1, (1, 2, 2)))
+        critic = nn.Sequential(nn.Flatten(), nn.Linear(4, 2, bias=False), nn.Linear(2, 1, bias=False))
+        critic.feature_layer = "1"
+        with torch.no_grad():
+            critic[1].weight.copy_(torch.tensor([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 1.0, 0.0]]))
+            critic[2].weight.copy_(torch.tensor([[1.0, 1.0]]))
+        super().__init__(generator, critic, image_shape=(1, 2, 2), latent_dim=2, regularizers=regularizers)
+
+
+def test_feature_matching_is_the_squared_distance_of_mean_features():
+    module = FeatureCritic()
+    real = torch.tensor([[1.0, 2.0, 3.0, 4.0], [3.0, 0.0, 1.0, 0.0]]).view(2, 1, 2, 2)  # f: (1, 5), (3, 1)
+    fake = torch.tensor([[0.0, 1.0, 0.0, 9.0], [0.0, 0.0, 1.0, 9.0]]).view(2, 1, 2, 2)  # f: (0, 1), (0, 1)
+    # E f(x) = (2, 3), E f(G(z)) = (0, 1) → ‖(2, 2)‖² = 8
+    assert FeatureMatching().penalty(module, step_of(real, fake)).item() == pytest.approx(8.0)
+    # any submodule by name, here the logit: D(x) = f1 + f2 → E D(x) = (6 + 4) / 2, E D(G(z)) = 1
+    assert FeatureMatching(layer="2").penalty(module, step_of(real, fake)).item() == pytest.approx(16.0)
+
+
+def test_feature_matching_replaces_the_generator_loss_or_adds_to_it():
+    real, fake = torch.randn(3, 1, 2, 2), torch.randn(3, 1, 2, 2)
+    fm = FeatureMatching().penalty(FeatureCritic(), step_of(real, fake))
+    replacing = FeatureCritic(regularizers=[FeatureMatching(weight=2.0)])
+    adding = FeatureCritic(regularizers=[FeatureMatching(weight=2.0, replace=False)])
+    adversarial = adding.generator_step(step_of(real, fake))["loss"]
+    assert replacing._regularized("generator", step_of(real, fake))["loss"].item() == pytest.approx(
+        2 * fm.item()
+    )
+    assert adding._regularized("generator", step_of(real, fake))["loss"].item() == pytest.approx(
+        adversarial.item() + 2 * fm.item()
+    )
+
+
+def test_feature_matching_trains_the_generator_only_through_fake_features(digits, trainer_factory):
+    model = build_tiny("DCGAN", regularizers=["feature_matching"])
+    g_before = [p.detach().clone() for p in model.generator.parameters()]
+    trainer = trainer_factory()
+    trainer.fit(model, datamodule=digits)
+    assert "train/g_feature_matching_epoch" in trainer.callback_metrics
+    assert any(not torch.equal(a, p) for a, p in zip(g_before, model.generator.parameters(), strict=True))
+
+
+def test_historical_averaging_penalizes_the_distance_to_the_running_mean_of_past_parameters():
+    module = LinearCritic(torch.tensor([1.0, 1.0, 1.0, 1.0]))
+    averaging = HistoricalAveraging(network="discriminator")
+    weight = module.discriminator[1].weight
+    assert averaging.penalty(module, None).item() == 0.0  # θ[1] is the current value
+    with torch.no_grad():
+        weight.copy_(torch.tensor([[3.0, 1.0, 1.0, 1.0]]))
+    averaging.after_step(module)  # mean of (1,1,1,1), (3,1,1,1) = (2,1,1,1)
+    assert averaging.penalty(module, None).item() == pytest.approx(1.0)
+    with torch.no_grad():
+        weight.copy_(torch.tensor([[3.0, 3.0, 1.0, 1.0]]))
+    averaging.after_step(module)  # mean = (7/3, 5/3, 1, 1) → (2/3)² + (4/3)² = 20/9
+    assert averaging.penalty(module, None).item() == pytest.approx(20 / 9)
+    assert averaging.count == 3
+
+
+def test_historical_averaging_gradient_pulls_towards_the_average():
+    module = LinearCritic(torch.tensor([1.0, 1.0, 1.0, 1.0]))
+    averaging = HistoricalAveraging()
+    averaging.penalty(module, None)
+    with torch.no_grad():
+        module.discriminator[1].weight.add_(2.0)
+    averaging.after_step(module)  # average 2, current 3 → ∇ = 2 (θ − avg) = 2
+    averaging.penalty(module, None).backward()
+    assert torch.allclose(module.discriminator[1].weight.grad, torch.full((1, 4), 2.0))
+
+
+def test_historical_averaging_acts_on_both_networks(digits, trainer_factory):
+    d_average, g_average = HistoricalAveraging("discriminator"), HistoricalAveraging("generator", weight=0.5)
+    model = build_tiny("DCGAN", regularizers=[d_average, g_average], n_critic=2)
+    trainer = trainer_factory(limit_train_batches=4)
+    trainer.fit(model, datamodule=digits)
+    assert (d_average.count, g_average.count) == (1 + 4, 1 + 2)  # the start, then each update
+    for name in ("train/d_historical_averaging_epoch", "train/g_historical_averaging_epoch"):
+        assert trainer.callback_metrics[name] > 0
+    last_d = [p.detach() for p in model.discriminator.parameters()]
+    assert not all(torch.equal(a, p) for a, p in zip(d_average.average, last_d, strict=True))
+
+
+def test_historical_averaging_names_a_network():
+    with pytest.raises(ValueError, match="network must be"):
+        HistoricalAveraging("critic")

@@ -290,7 +290,8 @@ class AdversarialModule(pl.LightningModule):
         return {"loss": self.loss.g_loss(step.fake_logits)}
 
     def _regularized(self, network: Network, step: Step) -> dict[str, Tensor]:
-        """The network's step terms with its regularizers' weighted penalties added to ``loss``.
+        """The network's step terms with its regularizers' weighted penalties added to ``loss``
+        (or standing in for it, for a regularizer that ``replaces_loss``).
 
         Each penalty is also logged under its regularizer's name (unweighted).
         """
@@ -301,7 +302,8 @@ class AdversarialModule(pl.LightningModule):
                 continue
             penalty = regularizer.penalty(self, step)
             if penalty is not None:
-                terms["loss"] = terms["loss"] + regularizer.weight * regularizer.interval * penalty
+                weighted = regularizer.weight * regularizer.interval * penalty
+                terms["loss"] = weighted if regularizer.replaces_loss else terms["loss"] + weighted
                 terms[regularizer.name] = penalty.detach()
         return terms
 

@@ -9,9 +9,15 @@ from typing import Any, ClassVar, Literal
 import pytorch_lightning as pl
 import torch
 from torch import Tensor
-from torch.utils.data import DataLoader, Dataset, Subset
+from torch.utils.data import DataLoader, Dataset, Sampler, Subset
 
 from gan_zoo.data.in_memory import InMemoryImages, keep_batch
+from gan_zoo.data.semi_supervised import (
+    UnlabelledAndLabelledBatches,
+    choose_labelled,
+    labels_of,
+    partially_labelled,
+)
 from gan_zoo.data.transforms import normalize, resize_uint8, to_channels
 
 Split = Literal["train", "test"]
@@ -38,7 +44,11 @@ class ImageDataModule(pl.LightningDataModule):
         download: fetch the files when they are missing.
         val_split: fraction (0–1) or number of training images held out for validation; 0 (default)
             means no validation during ``fit``.
-        seed: seed of the validation split.
+        seed: seed of the validation split (and of the choice of labelled examples).
+        labels_per_class: keep the labels of only this many training examples per class and hide
+            the others (label ``-1``); each training batch then holds ``batch_size`` unlabelled and
+            ``batch_size`` labelled images (semi-supervised learning, see
+            :mod:`gan_zoo.data.semi_supervised`). ``None`` keeps every label.
     """
 
     #: ``(C, H, W)`` of the images as stored.
@@ -56,6 +66,7 @@ class ImageDataModule(pl.LightningDataModule):
         download: bool = False,
         val_split: float = 0.0,
         seed: int = 0,
+        labels_per_class: int | None = None,
     ) -> None:
         super().__init__()
         if batch_size < 1:
@@ -66,6 +77,8 @@ class ImageDataModule(pl.LightningDataModule):
             raise ValueError(f"channels must be 1, 3 or None, got {channels}")
         if val_split < 0:
             raise ValueError(f"val_split must be >= 0, got {val_split}")
+        if labels_per_class is not None and labels_per_class < 1:
+            raise ValueError(f"labels_per_class must be >= 1, got {labels_per_class}")
         self.data_dir = Path(data_dir)
         self.image_size = image_size
         self.channels = channels
@@ -74,6 +87,7 @@ class ImageDataModule(pl.LightningDataModule):
         self.download = download
         self.val_split = val_split
         self.seed = seed
+        self.labels_per_class = labels_per_class
         self.train_set: Dataset | None = None
         self.val_set: Dataset | None = None
         self.test_set: Dataset | None = None
@@ -99,6 +113,8 @@ class ImageDataModule(pl.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         if stage in ("fit", "validate", None) and self.train_set is None:
             self.train_set, self.val_set = self._split_validation(self.make_dataset("train"))
+            if self.labels_per_class is not None:
+                self.train_set = self._keep_few_labels(self.train_set)
         if stage in ("test", None) and self.test_set is None:
             self.test_set = self.make_dataset("test")
 
@@ -115,8 +131,18 @@ class ImageDataModule(pl.LightningDataModule):
             return dataset.subset(train_idx), dataset.subset(val_idx)
         return Subset(dataset, train_idx.tolist()), Subset(dataset, val_idx.tolist())
 
+    def _keep_few_labels(self, dataset: Dataset) -> Dataset:
+        if self.num_classes is None:
+            raise ValueError(f"labels_per_class needs labelled data; {type(self).__name__} has no classes")
+        labelled = choose_labelled(labels_of(dataset), self.labels_per_class, self.num_classes, self.seed)
+        return partially_labelled(dataset, labelled)
+
     # ------------------------------------------------------------------ loaders
     def train_dataloader(self) -> DataLoader:
+        if self.labels_per_class is not None:
+            labelled = self.labels_per_class * self.num_classes
+            batches = UnlabelledAndLabelledBatches(len(self.train_set) - labelled, labelled, self.batch_size)
+            return self._loader(self.train_set, batch_sampler=batches)
         return self._loader(self.train_set, shuffle=True, drop_last=True)
 
     def val_dataloader(self) -> DataLoader | list:
@@ -126,15 +152,26 @@ class ImageDataModule(pl.LightningDataModule):
     def test_dataloader(self) -> DataLoader:
         return self._loader(self.test_set, shuffle=False, drop_last=False)
 
-    def _loader(self, dataset: Dataset | None, shuffle: bool, drop_last: bool) -> DataLoader:
+    def _loader(
+        self,
+        dataset: Dataset | None,
+        shuffle: bool = False,
+        drop_last: bool = False,
+        batch_sampler: Sampler[list[int]] | None = None,
+    ) -> DataLoader:
         if dataset is None:
             raise RuntimeError(f"{type(self).__name__}.setup() has not been called for this split")
         in_memory = isinstance(dataset, InMemoryImages)
+        batching: dict[str, Any] = {"batch_sampler": batch_sampler}
+        if batch_sampler is None:
+            batching = {
+                "batch_size": self.batch_size,
+                "shuffle": shuffle,
+                "drop_last": drop_last and len(dataset) >= self.batch_size,
+            }
         return DataLoader(
             dataset,
-            batch_size=self.batch_size,
-            shuffle=shuffle,
-            drop_last=drop_last and len(dataset) >= self.batch_size,
+            **batching,
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
             collate_fn=keep_batch if in_memory else None,

@@ -2,7 +2,9 @@
 
 from gan_zoo.losses.base import LOSSES, AdversarialLoss, get_loss
 from gan_zoo.losses.drift import Drift
+from gan_zoo.losses.feature_matching import FeatureMatching, feature_matching
 from gan_zoo.losses.gradient_penalty import GradientPenalty
+from gan_zoo.losses.historical_averaging import HistoricalAveraging
 from gan_zoo.losses.objectives import Hinge, LeastSquares, Minimax, NonSaturating, Wasserstein
 from gan_zoo.losses.regularizers import REGULARIZERS, Regularizer, get_regularizer
 from gan_zoo.losses.weight_clipping import WeightClipping
@@ -12,14 +14,17 @@ __all__ = [
     "REGULARIZERS",
     "AdversarialLoss",
     "Drift",
+    "FeatureMatching",
     "GradientPenalty",
     "Hinge",
+    "HistoricalAveraging",
     "LeastSquares",
     "Minimax",
     "NonSaturating",
     "Regularizer",
     "Wasserstein",
     "WeightClipping",
+    "feature_matching",
     "get_loss",
     "get_regularizer",
 ]

@@ -13,14 +13,40 @@ from gan_zoo.losses.base import LOSSES, AdversarialLoss
 
 
 class _SigmoidLoss(AdversarialLoss):
-    """Objectives on probabilities D(x) = σ(logit): the discriminator is the same for both."""
+    """Objectives on probabilities D(x) = σ(logit): the discriminator is the same for both.
+
+    One-sided label smoothing (Salimans et al. 2016, §3.4) is the ``real_label`` option: D's target
+    for real images becomes α < 1 while the target for generated ones stays 0,
+
+        L_D = −E_x[α log D(x) + (1 − α) log(1 − D(x))] − E_z[log(1 − D(G(z)))].
+
+    Only the real side is softened: smoothing the fake target β > 0 as well would make the optimum
+    D*(x) = (α p_data + β p_model) / (p_data + p_model) reward G for staying where the data is not.
+    The generator's loss is unchanged.
+
+    Args:
+        real_label: α, D's target for real images; 1 (the default) is no smoothing, 0.9 the usual
+            smoothed value (Goodfellow 2016, NIPS tutorial §4.2).
+    """
+
+    def __init__(self, real_label: float = 1.0) -> None:
+        if not 0.0 < real_label <= 1.0:
+            raise ValueError(f"real_label must be in (0, 1], got {real_label}")
+        self.real_label = real_label
 
     def d_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         # D ascends log D(x) + log(1 − D(G(z)))  ⇔  descends softplus(−r) + softplus(f)
-        return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+        real = F.softplus(-real_logits)
+        if self.real_label != 1.0:  # −[α log σ(r) + (1 − α) log(1 − σ(r))]
+            real = self.real_label * real + (1.0 - self.real_label) * F.softplus(real_logits)
+        return real.mean() + F.softplus(fake_logits).mean()
 
     def output(self, logits: Tensor) -> Tensor:
         return logits.sigmoid()
+
+    def __repr__(self) -> str:
+        smoothing = f"real_label={self.real_label}" if self.real_label != 1.0 else ""
+        return f"{type(self).__name__}({smoothing})"
 
 
 @LOSSES.register("minimax")

@@ -32,6 +32,9 @@ class Regularizer:
 
     name: str = "regularizer"
     network: Network = "discriminator"
+    #: The penalty *is* the network's loss instead of a term added to it (feature matching, which
+    #: Salimans et al. 2016 §3.1 use as G's whole objective).
+    replaces_loss: bool = False
 
     def __init__(self, weight: float = 1.0, interval: int = 1) -> None:
         if interval < 1:

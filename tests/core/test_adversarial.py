@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 import pytest
-import pytorch_lightning as pl
 import torch
-from conftest import build_tiny
+from conftest import CountSteps, build_tiny
 from torch import nn
 
 from gan_zoo.core import AdversarialModule, ExponentialMovingAverage, truncated_normal
-
-
-class CountSteps(pl.Callback):
-    def __init__(self):
-        self.steps = {"generator": 0, "discriminator": 0}
-
-    def on_before_optimizer_step(self, trainer, pl_module, optimizer):
-        self.steps[pl_module._network_of(optimizer)] += 1
 
 
 @pytest.mark.parametrize(("n_critic", "batches", "g_steps"), [(1, 6, 6), (2, 6, 3), (5, 12, 2), (3, 2, 0)])
