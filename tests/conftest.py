@@ -25,6 +25,7 @@ TINY: dict[str, dict[str, Any]] = {
     "GAN": {"g_hidden": 32, "d_hidden": 16},
     "CGAN": {},
     "DCGAN": {"g_width": 8, "d_width": 8},
+    "SAGAN": {"g_width": 2, "d_width": 2, "attention_resolutions": (8,)},
 }
 
 
