@@ -26,6 +26,7 @@ TINY: dict[str, dict[str, Any]] = {
     "CGAN": {},
     "DCGAN": {"g_width": 8, "d_width": 8},
     "SAGAN": {"g_width": 2, "d_width": 2, "attention_resolutions": (8,)},
+    "BigGAN": {"g_width": 2, "d_width": 2, "shared_dim": 4, "n_critic": 1, "ema_start": 0},
 }
 
 
