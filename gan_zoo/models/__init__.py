@@ -4,7 +4,8 @@ from gan_zoo.models.biggan import BigGAN
 from gan_zoo.models.cgan import CGAN
 from gan_zoo.models.dcgan import DCGAN
 from gan_zoo.models.gan import GAN
+from gan_zoo.models.progan import ProGAN
 from gan_zoo.models.registry import MODELS
 from gan_zoo.models.sagan import SAGAN
 
-__all__ = ["CGAN", "DCGAN", "GAN", "MODELS", "SAGAN", "BigGAN"]
+__all__ = ["CGAN", "DCGAN", "GAN", "MODELS", "SAGAN", "BigGAN", "ProGAN"]
