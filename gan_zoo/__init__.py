@@ -4,7 +4,7 @@ from gan_zoo.callbacks import SampleGrid
 from gan_zoo.core import AdversarialModule, ExponentialMovingAverage
 from gan_zoo.data import CIFAR10, MNIST, DatasetNotFoundError, Digits, FashionMNIST, ImageDataModule
 from gan_zoo.losses import LOSSES, AdversarialLoss, get_loss
-from gan_zoo.models import CGAN, DCGAN, GAN, MODELS
+from gan_zoo.models import CGAN, DCGAN, GAN, MODELS, SAGAN, BigGAN, ProGAN
 
 __version__ = "0.1.0"
 
@@ -16,13 +16,16 @@ __all__ = [
     "LOSSES",
     "MNIST",
     "MODELS",
+    "SAGAN",
     "AdversarialLoss",
     "AdversarialModule",
+    "BigGAN",
     "DatasetNotFoundError",
     "Digits",
     "ExponentialMovingAverage",
     "FashionMNIST",
     "ImageDataModule",
+    "ProGAN",
     "SampleGrid",
     "get_loss",
 ]
