@@ -95,6 +95,20 @@ def test_a_batch_smaller_than_the_schedule_is_a_clear_error(digits, trainer_fact
         trainer_factory(limit_train_batches=1).fit(model, datamodule=digits)
 
 
+def test_validation_sees_reals_at_the_current_resolution(trainer_factory):
+    from gan_zoo.data import Digits
+
+    model = build_tiny("ProGAN")
+    seen = []
+    model.discriminator.register_forward_pre_hook(lambda _, inputs: seen.append(inputs[0]))
+    data = Digits(image_size=16, batch_size=16, val_split=0.1)
+    trainer = trainer_factory(limit_val_batches=1)
+    trainer.validate(model, datamodule=data)
+    assert torch.isfinite(trainer.callback_metrics["val/d_loss"])
+    real = seen[0]  # at 4×4, pooled then upsampled: constant over each 4×4 block
+    torch.testing.assert_close(real, F.interpolate(F.avg_pool2d(real, 4), scale_factor=4, mode="nearest"))
+
+
 def test_checkpoint_holds_the_growth_state(digits, trainer_factory, tmp_path):
     model = build_tiny("ProGAN")
     trainer = trainer_factory(limit_train_batches=3)

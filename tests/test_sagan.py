@@ -98,3 +98,15 @@ def test_conditional_sagan_needs_classes_and_projects_labels_in_d():
     assert not torch.allclose(logits, model.discriminator(x, torch.tensor([4, 1])))
     images = model.sample(z=model.sample_latent(1).expand(2, -1), y=torch.tensor([0, 1]))
     assert not torch.equal(images[0], images[1])
+
+
+def test_conditional_sagan_round_trips_through_a_checkpoint(digits, trainer_factory, tmp_path):
+    model = build_tiny("SAGAN", conditional=True)
+    trainer = trainer_factory(limit_train_batches=1)
+    trainer.fit(model, datamodule=digits)
+    trainer.save_checkpoint(tmp_path / "sagan.ckpt")
+    restored = SAGAN.load_from_checkpoint(tmp_path / "sagan.ckpt")
+    assert restored.conditional and restored.fixed_labels.numel() == restored.fixed_noise.shape[0]
+    labels = torch.tensor([2, 5, 9])
+    z = model.fixed_noise[:3]
+    assert torch.equal(restored.sample(z=z, y=labels), model.sample(z=z, y=labels))

@@ -17,6 +17,10 @@ class SelfAttention2d(nn.Module):
     back to C. γ is a learned scalar initialised to 0, so the block starts as the identity and the
     network "first relies on the cues in the local neighborhood" (§3).
 
+    The attention matrix is formed explicitly, ``[N, HW, HW]`` (4 MB per image on 32×32 maps), so the
+    block stays twice differentiable for gradient penalties; the authors' code max-pools keys and
+    values by 2 to save memory, which the paper's equations do not.
+
     Shapes: ``[N, C, H, W] -> [N, C, H, W]``.
 
     Args:

@@ -89,7 +89,7 @@ class BigGAN(AdversarialModule):
         shared_dim: size of the shared class embedding (128).
         g_width / d_width: ch (96 at 128 px).
         attention_resolutions: feature-map sizes with self-attention, in both networks; ``None``
-            means H/2 (64×64 at 128 px, Appendix B); ``[]`` for none.
+            means H/2 (64×64 at 128 px, Appendix B; none at 8 px); ``[]`` for none.
         init: ``"ortho"`` (the paper), ``"N02"`` or ``"xavier"``.
         bn_eps / sn_eps: ε of batch norm and of the spectral-norm power iteration (1e-5 / 1e-6 in
             BigGAN's code).
