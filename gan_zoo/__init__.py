@@ -14,7 +14,20 @@ from gan_zoo.data import (
     StanfordDogs,
 )
 from gan_zoo.losses import LOSSES, AdversarialLoss, get_loss
-from gan_zoo.models import ACGAN, CGAN, DCGAN, GAN, LSGAN, MODELS, WGAN, WGANGP, SemiSupervisedGAN
+from gan_zoo.models import (
+    ACGAN,
+    CGAN,
+    DCGAN,
+    GAN,
+    LSGAN,
+    MODELS,
+    SAGAN,
+    WGAN,
+    WGANGP,
+    BigGAN,
+    ProGAN,
+    SemiSupervisedGAN,
+)
 
 __version__ = "0.1.0"
 
@@ -29,16 +42,19 @@ __all__ = [
     "LSUN",
     "MNIST",
     "MODELS",
+    "SAGAN",
     "WGAN",
     "WGANGP",
     "AdversarialLoss",
     "AdversarialModule",
+    "BigGAN",
     "DatasetNotFoundError",
     "Digits",
     "ExponentialMovingAverage",
     "FashionMNIST",
     "ImageDataModule",
     "ImageFolder",
+    "ProGAN",
     "SampleGrid",
     "SemiSupervisedGAN",
     "StanfordDogs",

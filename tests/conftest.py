@@ -31,6 +31,9 @@ TINY: dict[str, dict[str, Any]] = {
     "WGAN": {"g_width": 8, "d_width": 8, "n_critic": 1},
     "WGANGP": {"g_width": 8, "d_width": 8, "n_critic": 1},
     "SemiSupervisedGAN": {"g_hidden": 16, "d_hidden": (16, 8)},
+    "SAGAN": {"g_width": 2, "d_width": 2, "attention_resolutions": (8,)},
+    "BigGAN": {"g_width": 2, "d_width": 2, "shared_dim": 4, "n_critic": 1, "ema_start": 0},
+    "ProGAN": {"fmap_base": 32, "fmap_max": 8, "phase_images": 16, "batch_sizes": {4: 8, 8: 8, 16: 8}},
 }
 
 

@@ -53,6 +53,7 @@ class AdversarialModule(pl.LightningModule):
             the paper's choice.
         g_lr_scheduler / d_lr_scheduler: ``optimizer -> LRScheduler``, stepped once per epoch.
         ema_decay: keep an exponential moving average of G with this decay and sample from it.
+        ema_start: the average copies G (instead of averaging) for its first ``ema_start`` updates.
         g_grad_clip / d_grad_clip: clip each network's gradient norm to this value (after the mixed
             precision unscale, so the threshold means the same at every precision).
         grid_columns: columns of the fixed-noise sample grid; conditional models get one row per
@@ -79,6 +80,7 @@ class AdversarialModule(pl.LightningModule):
         g_lr_scheduler: LRSchedulerCallable | None = None,
         d_lr_scheduler: LRSchedulerCallable | None = None,
         ema_decay: float | None = None,
+        ema_start: int = 0,
         g_grad_clip: float | None = None,
         d_grad_clip: float | None = None,
         grid_columns: int = 8,
@@ -109,7 +111,7 @@ class AdversarialModule(pl.LightningModule):
         self.n_critic = n_critic
         self.generator = generator
         self.discriminator = discriminator
-        self.generator_ema = ExponentialMovingAverage(generator, ema_decay) if ema_decay else None
+        self.generator_ema = ExponentialMovingAverage(generator, ema_decay, ema_start) if ema_decay else None
         self._optimizer_factories = {"generator": g_optimizer, "discriminator": d_optimizer}
         self._scheduler_factories = {"generator": g_lr_scheduler, "discriminator": d_lr_scheduler}
         self._grad_clip = {"generator": g_grad_clip, "discriminator": d_grad_clip}
@@ -267,7 +269,7 @@ class AdversarialModule(pl.LightningModule):
                 self._update(g_opt, g_terms["loss"], "generator")
             self._g_steps += 1
             if self.generator_ema is not None:
-                self.generator_ema.update(self.generator)
+                self.generator_ema.update(self.generator, step=self._g_steps - 1)
             self._log_terms("g", g_terms, n)
 
     def discriminator_step(self, step: Step) -> dict[str, Tensor]:

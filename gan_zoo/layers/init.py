@@ -30,3 +30,24 @@ def init_uniform_(network: nn.Module, irange: float) -> nn.Module:
             if module.bias is not None:
                 nn.init.zeros_(module.bias)
     return network
+
+
+def init_weights_(network: nn.Module, scheme: str) -> nn.Module:
+    """Re-initialize the weights of every conv, linear and embedding layer of ``network``.
+
+    Schemes (the names of BigGAN's code, ``--G_init`` / ``--D_init``): ``"ortho"`` orthogonal
+    (Saxe et al. 2014; BigGAN, Appendix B), ``"xavier"`` Glorot-uniform (SAGAN's code), ``"N02"``
+    N(0, 0.02). Biases keep their values. Apply before spectral normalization, whose power
+    iteration starts from the weights it is given.
+    """
+    initializers = {
+        "ortho": nn.init.orthogonal_,
+        "xavier": nn.init.xavier_uniform_,
+        "N02": lambda w: nn.init.normal_(w, 0.0, 0.02),
+    }
+    if scheme not in initializers:
+        raise ValueError(f"Unknown init scheme '{scheme}'. Valid schemes: {', '.join(sorted(initializers))}.")
+    for module in network.modules():
+        if isinstance(module, (*_CONV_OR_LINEAR, nn.Embedding)):
+            initializers[scheme](module.weight)
+    return network

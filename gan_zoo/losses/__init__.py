@@ -6,6 +6,7 @@ from gan_zoo.losses.feature_matching import FeatureMatching, feature_matching
 from gan_zoo.losses.gradient_penalty import GradientPenalty
 from gan_zoo.losses.historical_averaging import HistoricalAveraging
 from gan_zoo.losses.objectives import Hinge, LeastSquares, Minimax, NonSaturating, Wasserstein
+from gan_zoo.losses.orthogonal import OrthogonalRegularization
 from gan_zoo.losses.regularizers import REGULARIZERS, Regularizer, get_regularizer
 from gan_zoo.losses.weight_clipping import WeightClipping
 
@@ -21,6 +22,7 @@ __all__ = [
     "LeastSquares",
     "Minimax",
     "NonSaturating",
+    "OrthogonalRegularization",
     "Regularizer",
     "Wasserstein",
     "WeightClipping",
