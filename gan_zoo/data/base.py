@@ -1,0 +1,163 @@
+"""``ImageDataModule``: what every data module in the zoo shares."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import pytorch_lightning as pl
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset, Subset
+
+from gan_zoo.data.in_memory import InMemoryImages, keep_batch
+from gan_zoo.data.transforms import normalize, resize_uint8, to_channels
+
+Split = Literal["train", "test"]
+
+# ``val_dataloader`` returns [] when no validation split is asked for; Lightning then skips validation
+# as intended, but warns about it on every fit.
+warnings.filterwarnings("ignore", message="Total length of `list` across ranks is zero")
+
+
+class ImageDataModule(pl.LightningDataModule):
+    """Images (and labels) for GAN training.
+
+    Datasets yield **uint8** images ``[C, H, W]``; they are turned into floats in [-1, 1] after the
+    batch reaches the device (:meth:`on_after_batch_transfer`), so the host moves 4× fewer bytes and
+    does no per-pixel work. Batches are ``(images, labels)`` with long labels (zeros for unlabelled
+    data, whose ``num_classes`` is ``None``).
+
+    Args:
+        data_dir: where the dataset lives (or is downloaded to).
+        image_size: side of the square images the model sees; ``None`` keeps the native size.
+        channels: 1 or 3 to convert gray ↔ RGB; ``None`` keeps the native channels.
+        batch_size: images per training batch (the last incomplete batch is dropped).
+        num_workers: DataLoader worker processes.
+        download: fetch the files when they are missing.
+        val_split: fraction (0–1) or number of training images held out for validation; 0 (default)
+            means no validation during ``fit``.
+        seed: seed of the validation split.
+    """
+
+    #: ``(C, H, W)`` of the images as stored.
+    native_shape: ClassVar[tuple[int, int, int]]
+    #: Readable class names, empty for unlabelled datasets.
+    classes: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        data_dir: str | Path = "data",
+        image_size: int | None = None,
+        channels: int | None = None,
+        batch_size: int = 64,
+        num_workers: int = 0,
+        download: bool = False,
+        val_split: float = 0.0,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if image_size is not None and image_size < 1:
+            raise ValueError(f"image_size must be >= 1, got {image_size}")
+        if channels not in (None, 1, 3):
+            raise ValueError(f"channels must be 1, 3 or None, got {channels}")
+        if val_split < 0:
+            raise ValueError(f"val_split must be >= 0, got {val_split}")
+        self.data_dir = Path(data_dir)
+        self.image_size = image_size
+        self.channels = channels
+        self.batch_size = batch_size
+        self.num_workers = num_workers
+        self.download = download
+        self.val_split = val_split
+        self.seed = seed
+        self.train_set: Dataset | None = None
+        self.val_set: Dataset | None = None
+        self.test_set: Dataset | None = None
+
+    # ------------------------------------------------------------------ what the model is linked to
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """``(C, H, W)`` of the batches, known before any file is read."""
+        c, h, w = self.native_shape
+        if self.image_size is not None:
+            h = w = self.image_size
+        return (self.channels or c, h, w)
+
+    @property
+    def num_classes(self) -> int | None:
+        return len(self.classes) or None
+
+    # ------------------------------------------------------------------ datasets
+    def make_dataset(self, split: Split) -> Dataset:
+        """The ``split`` of the dataset, yielding ``(uint8 image [C, H, W], label)``."""
+        raise NotImplementedError
+
+    def setup(self, stage: str | None = None) -> None:
+        if stage in ("fit", "validate", None) and self.train_set is None:
+            self.train_set, self.val_set = self._split_validation(self.make_dataset("train"))
+        if stage in ("test", None) and self.test_set is None:
+            self.test_set = self.make_dataset("test")
+
+    def _split_validation(self, dataset: Dataset) -> tuple[Dataset, Dataset | None]:
+        size = len(dataset)
+        n_val = round(self.val_split * size) if self.val_split < 1 else int(self.val_split)
+        if n_val == 0:
+            return dataset, None
+        if n_val >= size:
+            raise ValueError(f"val_split={self.val_split} leaves no training images (dataset has {size})")
+        order = torch.randperm(size, generator=torch.Generator().manual_seed(self.seed))
+        train_idx, val_idx = order[n_val:], order[:n_val]
+        if isinstance(dataset, InMemoryImages):
+            return dataset.subset(train_idx), dataset.subset(val_idx)
+        return Subset(dataset, train_idx.tolist()), Subset(dataset, val_idx.tolist())
+
+    # ------------------------------------------------------------------ loaders
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, shuffle=True, drop_last=True)
+
+    def val_dataloader(self) -> DataLoader | list:
+        # No held-out split: Lightning skips validation for an empty list.
+        return self._loader(self.val_set, shuffle=False, drop_last=False) if self.val_set is not None else []
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader(self.test_set, shuffle=False, drop_last=False)
+
+    def _loader(self, dataset: Dataset | None, shuffle: bool, drop_last: bool) -> DataLoader:
+        if dataset is None:
+            raise RuntimeError(f"{type(self).__name__}.setup() has not been called for this split")
+        in_memory = isinstance(dataset, InMemoryImages)
+        return DataLoader(
+            dataset,
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            drop_last=drop_last and len(dataset) >= self.batch_size,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+            collate_fn=keep_batch if in_memory else None,
+            pin_memory=torch.cuda.is_available(),
+        )
+
+    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        images, labels = batch
+        return (normalize(images) if images.dtype == torch.uint8 else images), labels
+
+
+class InMemoryImageDataModule(ImageDataModule):
+    """A data module whose whole split fits in memory as one uint8 tensor (MNIST family, CIFAR, Digits).
+
+    Subclasses implement :meth:`load_split`; resizing and channel conversion happen once, here.
+    """
+
+    def load_split(self, split: Split) -> tuple[Tensor, Tensor]:
+        """uint8 images ``[N, C, H, W]`` at native size and labels ``[N]``."""
+        raise NotImplementedError
+
+    def make_dataset(self, split: Split) -> InMemoryImages:
+        images, labels = self.load_split(split)
+        _, height, _ = self.image_shape
+        images = to_channels(resize_uint8(images, height), self.image_shape[0])
+        return InMemoryImages(images, labels)

@@ -1,0 +1,21 @@
+"""The error every data module raises when its files are missing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """A dataset's files are not where the data module looked."""
+
+    @classmethod
+    def build(
+        cls, name: str, files: Iterable[str], searched: Iterable[Path], target: Path, hint: str = ""
+    ) -> DatasetNotFoundError:
+        where = ", ".join(str(p) for p in searched)
+        message = (
+            f"{name} not found (looked in: {where}). Use download=True (CLI: --data.download true), "
+            f"or put {', '.join(files)} in {target}."
+        )
+        return cls(message + (f" {hint}" if hint else ""))
