@@ -2,7 +2,7 @@
 
 from gan_zoo.losses.base import LOSSES, AdversarialLoss, get_loss
 from gan_zoo.losses.drift import Drift
-from gan_zoo.losses.gradient_penalty import GradientPenalty
+from gan_zoo.losses.gradient_penalty import GradientPenalty, PixelGradientPenalty
 from gan_zoo.losses.objectives import Hinge, LeastSquares, Minimax, NonSaturating, Wasserstein
 from gan_zoo.losses.regularizers import REGULARIZERS, Regularizer, get_regularizer
 from gan_zoo.losses.weight_clipping import WeightClipping
@@ -17,6 +17,7 @@ __all__ = [
     "LeastSquares",
     "Minimax",
     "NonSaturating",
+    "PixelGradientPenalty",
     "Regularizer",
     "Wasserstein",
     "WeightClipping",
