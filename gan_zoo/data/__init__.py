@@ -6,6 +6,7 @@ from gan_zoo.data.digits import Digits
 from gan_zoo.data.errors import DatasetNotFoundError
 from gan_zoo.data.in_memory import InMemoryImages
 from gan_zoo.data.mnist import MNIST, FashionMNIST
+from gan_zoo.data.single_image import SingleImage, load_image
 from gan_zoo.data.transforms import normalize, to_uint8
 
 __all__ = [
@@ -17,6 +18,8 @@ __all__ = [
     "ImageDataModule",
     "InMemoryImageDataModule",
     "InMemoryImages",
+    "SingleImage",
+    "load_image",
     "normalize",
     "to_uint8",
 ]
