@@ -4,5 +4,6 @@ from gan_zoo.models.cgan import CGAN
 from gan_zoo.models.dcgan import DCGAN
 from gan_zoo.models.gan import GAN
 from gan_zoo.models.registry import MODELS
+from gan_zoo.models.singan import SinGAN
 
-__all__ = ["CGAN", "DCGAN", "GAN", "MODELS"]
+__all__ = ["CGAN", "DCGAN", "GAN", "MODELS", "SinGAN"]
