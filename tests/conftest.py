@@ -28,6 +28,13 @@ TINY: dict[str, dict[str, Any]] = {
     "CGAN": {},
     "DCGAN": {"g_width": 8, "d_width": 8},
     "SinGAN": {"min_size": 12, "width": 8, "iterations_per_scale": 1, "g_steps": 1, "n_critic": 1},
+    "TextToImageGAN": {
+        "g_width": 8,
+        "d_width": 8,
+        "projected_dim": 8,
+        "text_encoder_options": {"embedding_dim": 16, "width": 16, "char_dim": 8},
+        "grid_captions": ["a small dark one", "a large light two"],
+    },
 }
 
 #: Data for models that do not train on Digits' labelled images: name -> (data module, arguments). It
@@ -35,11 +42,13 @@ TINY: dict[str, dict[str, Any]] = {
 TINY_DATA_DEFAULT: tuple[str, dict[str, Any]] = ("Digits", {"image_size": 16, "batch_size": 16})
 TINY_DATA: dict[str, tuple[str, dict[str, Any]]] = {
     "SinGAN": ("SingleImage", {"image": "camera", "max_size": 16, "channels": 1, "steps_per_epoch": 4}),
+    "TextToImageGAN": ("DigitsCaptions", {"image_size": 16, "batch_size": 16}),
 }
 
 #: Models whose generator is not G(z [N, latent_dim]) (, class labels): SinGAN draws noise maps at every
-#: scale. The tests of that interface skip them; the models' own test files cover the equivalent.
-OWN_INTERFACE: set[str] = {"SinGAN"}
+#: scale, the text-to-image GAN is conditioned on captions. The tests of that interface skip them; the
+#: models' own test files cover the equivalent.
+OWN_INTERFACE: set[str] = {"SinGAN", "TextToImageGAN"}
 
 
 def build_tiny(name: str, **overrides: Any) -> pl.LightningModule:

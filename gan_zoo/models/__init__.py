@@ -5,5 +5,6 @@ from gan_zoo.models.dcgan import DCGAN
 from gan_zoo.models.gan import GAN
 from gan_zoo.models.registry import MODELS
 from gan_zoo.models.singan import SinGAN
+from gan_zoo.models.text_to_image import TextToImageGAN
 
-__all__ = ["CGAN", "DCGAN", "GAN", "MODELS", "SinGAN"]
+__all__ = ["CGAN", "DCGAN", "GAN", "MODELS", "SinGAN", "TextToImageGAN"]
