@@ -227,7 +227,8 @@ class SinGAN(AdversarialModule):
         self.lr_milestone, self.lr_gamma = lr_milestone, lr_gamma
         #: The scale being trained (the finest once training is done) and its D updates so far.
         self.scale, self.scale_updates = 0, 0
-        self._reconstruction: tuple[int, Tensor, Tensor] | None = None  # (scale, G input, x̃↑) cache
+        # ((scale, device), G input, x̃↑) of the reconstruction path at the scale being trained
+        self._reconstruction: tuple[tuple[int, torch.device], Tensor, Tensor] | None = None
         seeded = torch.Generator().manual_seed(0)
         coarsest = (1, *sizes[0])
         self.register_buffer("reconstruction_noise", torch.randn((1, *coarsest), generator=seeded))  # z*
@@ -537,13 +538,14 @@ class SinGAN(AdversarialModule):
     def _reconstruction_inputs(self) -> tuple[Tensor, Tensor]:
         """G_n's input and x̃↑ on the reconstruction path at the scale being trained (cached per scale:
         the scales below are frozen)."""
-        if self._reconstruction is None or self._reconstruction[0] != self.scale:
+        current = (self.scale, self.device)
+        if self._reconstruction is None or self._reconstruction[0] != current:
             s, noise = self.scale, self._reconstruction_noise()
             with torch.no_grad(), _eval_mode(self.generator):
                 below = self._refine(None, range(s), self.sizes, noise) if s else None
             z = noise(s, self.sizes[s])
             previous = torch.zeros_like(z) if below is None else resize(below, self.sizes[s])
-            self._reconstruction = (s, self.noise_amplitudes[s] * z + previous, previous)
+            self._reconstruction = (current, self.noise_amplitudes[s] * z + previous, previous)
         return self._reconstruction[1], self._reconstruction[2]
 
     def _freeze_other_scales(self) -> None:
