@@ -413,8 +413,8 @@ class SinGAN(AdversarialModule):
         return self.inject(edited, scale, mask=mask, **soft)
 
     def paint_to_image(self, painting: Tensor, scale: int, **kwargs: Any) -> Tensor:
-        """Paint-to-image (§4): a clipart ``painting`` becomes a photo in the image's style (scale 1 or
-        2 in the paper's examples). ``kwargs`` go to :meth:`inject`."""
+        """Paint-to-image (§4): a clipart ``painting`` becomes a photo in the image's style; inject at a
+        coarse scale so the painting gives only the layout. ``kwargs`` go to :meth:`inject`."""
         return self.inject(painting, scale, **kwargs)
 
     @torch.no_grad()

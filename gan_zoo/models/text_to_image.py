@@ -2,7 +2,7 @@
 Synthesis" (ICML).
 
 Both players see the caption t through a text embedding φ(t), compressed by a learned projection to
-128 dimensions followed by a leaky ReLU (§4, Fig. 2). G is DCGAN's generator on [z, proj(φ(t))]; D is
+128 dimensions followed by a leaky ReLU (§4.1, Fig. 2). G is DCGAN's generator on [z, proj(φ(t))]; D is
 DCGAN's discriminator down to 4×4, where proj(φ(t)) is replicated spatially and depth-concatenated,
 followed by a 1×1 convolution and a 4×4 convolution to the score.
 
@@ -17,7 +17,7 @@ GAN-CLS, the matching-aware discriminator (§4.2, Algorithm 1), scores three kin
 so D must judge whether image and text match, not only whether the image is real. GAN-INT (§4.3)
 also trains G on interpolated embeddings, for which no real image exists:
 
-    E_{t1,t2}[log(1 − D(G(z, β φ(t1) + (1 − β) φ(t2))))],   β = 0.5   (Eq. 5, minimized by G)
+    E_{t1,t2}[log(1 − D(G(z, β φ(t1) + (1 − β) φ(t2))))],   β = 0.5   (minimized by G)
 
 Both terms are written with the objective object: L_D = ½ d_loss(s_r, s_f) + ½ d_loss(s_r, s_w) is
 exactly the above for the sigmoid objectives (each d_loss is a real term plus a fake term), and G's
@@ -63,7 +63,7 @@ def interpolate(first: Tensor, second: Tensor, beta: float = 0.5) -> Tensor:
 
 
 def text_projection(embedding_dim: int, projected_dim: int) -> nn.Sequential:
-    """φ(t) → 128-d: "a fully-connected layer ... followed by leaky-ReLU" (§4)."""
+    """φ(t) → 128-d: a fully connected layer followed by a leaky ReLU (§4.1)."""
     return nn.Sequential(nn.Linear(embedding_dim, projected_dim), nn.LeakyReLU(0.2, inplace=True))
 
 
@@ -134,7 +134,7 @@ class TextToImageGAN(AdversarialModule):
     Args:
         text_encoder: φ by name from ``TEXT_ENCODERS`` (``char_cnn``, ``sentence_transformer``).
         text_encoder_options: keyword arguments of the encoder (e.g. ``{"model": "/models/minilm"}``).
-        projected_dim: the text projection's size (128, §4).
+        projected_dim: the text projection's size (128, §4.1).
         g_width / d_width: DCGAN widths (the paper's code: ngf 128, ndf 64).
         mismatch_weight: weight of the (real image, wrong text) term: ½ is GAN-CLS, 0 turns it off.
         interpolation_weight: λ_int of GAN-INT (1 in the paper's code); 0 turns it off.
