@@ -6,11 +6,14 @@ from gan_zoo.data import (
     CIFAR10,
     LSUN,
     MNIST,
+    CaptionedImages,
     DatasetNotFoundError,
     Digits,
     FashionMNIST,
+    FashionMNISTCaptions,
     ImageDataModule,
     ImageFolder,
+    SingleImage,
     StanfordDogs,
 )
 from gan_zoo.losses import LOSSES, AdversarialLoss, get_loss
@@ -27,6 +30,8 @@ from gan_zoo.models import (
     BigGAN,
     ProGAN,
     SemiSupervisedGAN,
+    SinGAN,
+    TextToImageGAN,
 )
 
 __version__ = "0.1.0"
@@ -48,15 +53,20 @@ __all__ = [
     "AdversarialLoss",
     "AdversarialModule",
     "BigGAN",
+    "CaptionedImages",
     "DatasetNotFoundError",
     "Digits",
     "ExponentialMovingAverage",
     "FashionMNIST",
+    "FashionMNISTCaptions",
     "ImageDataModule",
     "ImageFolder",
     "ProGAN",
     "SampleGrid",
     "SemiSupervisedGAN",
+    "SinGAN",
+    "SingleImage",
     "StanfordDogs",
+    "TextToImageGAN",
     "get_loss",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 import pytorch_lightning as pl
 import torch
 
+import gan_zoo.data
 from gan_zoo.data import Digits
 from gan_zoo.models import MODELS
 
@@ -34,7 +36,28 @@ TINY: dict[str, dict[str, Any]] = {
     "SAGAN": {"g_width": 2, "d_width": 2, "attention_resolutions": (8,)},
     "BigGAN": {"g_width": 2, "d_width": 2, "shared_dim": 4, "n_critic": 1, "ema_start": 0},
     "ProGAN": {"fmap_base": 32, "fmap_max": 8, "phase_images": 16, "batch_sizes": {4: 8, 8: 8, 16: 8}},
+    "SinGAN": {"min_size": 12, "width": 8, "iterations_per_scale": 1, "g_steps": 1, "n_critic": 1},
+    "TextToImageGAN": {
+        "g_width": 8,
+        "d_width": 8,
+        "projected_dim": 8,
+        "text_encoder_options": {"embedding_dim": 16, "width": 16, "char_dim": 8},
+        "grid_captions": ["a small dark one", "a large light two"],
+    },
 }
+
+#: Data for models that do not train on Digits' labelled images: name -> (data module, arguments). It
+#: must give images of IMAGE_SHAPE. Models not listed get TINY_DATA_DEFAULT.
+TINY_DATA_DEFAULT: tuple[str, dict[str, Any]] = ("Digits", {"image_size": 16, "batch_size": 16})
+TINY_DATA: dict[str, tuple[str, dict[str, Any]]] = {
+    "SinGAN": ("SingleImage", {"image": "camera", "max_size": 16, "channels": 1, "steps_per_epoch": 4}),
+    "TextToImageGAN": ("DigitsCaptions", {"image_size": 16, "batch_size": 16}),
+}
+
+#: Models whose generator is not G(z [N, latent_dim]) (, class labels): SinGAN draws noise maps at every
+#: scale, the text-to-image GAN is conditioned on captions. The tests of that interface skip them; the
+#: models' own test files cover the equivalent.
+OWN_INTERFACE: set[str] = {"SinGAN", "TextToImageGAN"}
 
 
 class CountSteps(pl.Callback):
@@ -49,14 +72,27 @@ class CountSteps(pl.Callback):
 
 def build_tiny(name: str, **overrides: Any) -> pl.LightningModule:
     """A registered model at tiny size on 16×16 gray images with 10 classes."""
-    kwargs = {
-        "image_shape": IMAGE_SHAPE,
-        "num_classes": NUM_CLASSES,
-        "latent_dim": 8,
-        **TINY[name],
-        **overrides,
-    }
-    return MODELS.get(name)(**kwargs)
+    model = MODELS.get(name)
+    shared = {"image_shape": IMAGE_SHAPE, "num_classes": NUM_CLASSES, "latent_dim": 8}
+    accepted = inspect.signature(model).parameters
+    kwargs = {key: value for key, value in shared.items() if key in accepted}
+    return model(**{**kwargs, **TINY[name], **overrides})
+
+
+def tiny_data(name: str) -> pl.LightningDataModule:
+    """The data module a registered model trains on in the tests."""
+    data_class, arguments = TINY_DATA.get(name, TINY_DATA_DEFAULT)
+    return getattr(gan_zoo.data, data_class)(**arguments)
+
+
+def tiny_data_args(name: str) -> list[str]:
+    """The same data as command-line arguments of ``gan-zoo fit``."""
+    data_class, arguments = TINY_DATA.get(name, TINY_DATA_DEFAULT)
+    return [
+        "--data",
+        data_class,
+        *(x for key, value in arguments.items() for x in (f"--data.{key}", str(value))),
+    ]
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from conftest import tiny_data_args
 
 from gan_zoo.cli import build_cli, main
 from gan_zoo.models import MODELS
@@ -92,19 +93,7 @@ def test_existing_run_directory_is_never_overwritten(in_tmp):
 
 @pytest.mark.parametrize("name", MODELS.names())
 def test_short_names_fast_dev_run(name, in_tmp):
-    main(
-        [
-            "fit",
-            "--model",
-            name,
-            "--data",
-            "Digits",
-            "--data.image_size",
-            "16",
-            "--trainer.fast_dev_run",
-            "true",
-        ]
-    )
+    main(["fit", "--model", name, *tiny_data_args(name), "--trainer.fast_dev_run", "true"])
 
 
 def test_full_class_paths(in_tmp):

@@ -15,6 +15,7 @@ from gan_zoo.losses import (
     FeatureMatching,
     GradientPenalty,
     HistoricalAveraging,
+    PixelGradientPenalty,
     Regularizer,
     WeightClipping,
     get_regularizer,
@@ -69,6 +70,30 @@ def test_gradient_penalty_is_differentiable_wrt_the_critic():
     value = GradientPenalty().penalty(module, step_of(torch.randn(4, 1, 16, 16), torch.randn(4, 1, 16, 16)))
     value.backward()
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in module.discriminator.parameters())
+
+
+def test_pixel_gradient_penalty_takes_the_norm_per_pixel():
+    # The same linear critic: its gradient is w at every x̂. One channel, so each pixel's norm is |w_p|:
+    # mean((3 − 1)², (0 − 1)², (4 − 1)², (0 − 1)²) = 15 / 4, where the per-sample penalty is 16.
+    module = LinearCritic(torch.tensor([3.0, 0.0, 4.0, 0.0]))
+    real, fake = torch.randn(5, 1, 2, 2), torch.randn(5, 1, 2, 2)
+    assert PixelGradientPenalty().penalty(module, step_of(real, fake)).item() == pytest.approx(3.75)
+    assert PixelGradientPenalty().weight == 0.1  # SinGAN's lambda_grad
+
+
+def test_pixel_gradient_penalty_norm_runs_over_channels():
+    # Two channels, two pixels: gradients (3, 4) and (0, 1) → norms 5 and 1 → mean((5 − 1)², 0) = 8.
+    w = torch.tensor([[[3.0, 0.0]], [[4.0, 1.0]]])  # [C=2, H=1, W=2]
+    module = AdversarialModule(
+        nn.Sequential(nn.Linear(2, 4), nn.Unflatten(1, (2, 1, 2))),
+        nn.Sequential(nn.Flatten(), nn.Linear(4, 1, bias=False)),
+        image_shape=(2, 1, 2),
+        latent_dim=2,
+    )
+    with torch.no_grad():
+        module.discriminator[1].weight.copy_(w.view(1, 4))
+    real, fake = torch.randn(3, 2, 1, 2), torch.randn(3, 2, 1, 2)
+    assert PixelGradientPenalty().penalty(module, step_of(real, fake)).item() == pytest.approx(8.0)
 
 
 def test_weight_clipping_keeps_every_critic_weight_in_bounds(digits, trainer_factory):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any, Literal
 
 import pytorch_lightning as pl
@@ -23,13 +24,14 @@ class AdversarialModule(pl.LightningModule):
 
     The schedule (Goodfellow et al. 2014, Algorithm 1, with k = ``n_critic``):
 
-    * every batch: draw z, generate x̃ = G(z) once; update D on (x, x̃.detach()) with G's parameters
-      frozen;
+    * every batch: draw z, generate x̃ = G(z) once (:meth:`make_step`); update D on (x, x̃.detach())
+      with G's parameters frozen;
     * every ``n_critic``-th batch: update G on the *same* x̃ with D's parameters frozen, then update
       the EMA copy of G if there is one.
 
     Subclasses build the two networks and pass them in; a paper that changes the step overrides
-    :meth:`discriminator_step` or :meth:`generator_step`. Networks follow one calling convention:
+    :meth:`discriminator_step` or :meth:`generator_step`, one that conditions G on the batch (a
+    caption) overrides :meth:`make_step`. Networks follow one calling convention:
     ``generator(z)`` / ``discriminator(x)``, with a second argument ``y`` (long labels ``[N]``) when
     the model is class-conditional.
 
@@ -247,25 +249,35 @@ class AdversarialModule(pl.LightningModule):
                 schedulers.append(self._scheduler_factories[network](optimizer))
         return optimizers, schedulers
 
-    def training_step(self, batch: Any, batch_idx: int) -> None:
+    def make_step(self, batch: Any) -> Step:
+        """The real batch and a freshly generated one: what one D (and G) update works on.
+
+        The default draws z and labels from the priors and generates ``fake = G(z, y)``. Override it
+        when G is conditioned on something that comes with the batch (a caption, an image); the
+        schedule calls it with gradients enabled only when G steps on this batch.
+        """
         real, labels = self._unpack(batch)
-        g_opt, d_opt = self.optimizers()
         n = real.shape[0]
+        fake_labels = self.sample_labels(n)
+        return Step(real, labels, self(self.sample_latent(n), fake_labels), fake_labels)
+
+    def training_step(self, batch: Any, batch_idx: int) -> None:
+        g_opt, d_opt = self.optimizers()
         g_steps_now = (self._d_steps + 1) % self.n_critic == 0
-        z, fake_labels = self.sample_latent(n), self.sample_labels(n)
         # G's graph is only kept when G will step on this batch.
         with torch.set_grad_enabled(g_steps_now):
-            fake = self(z, fake_labels)
+            step = self.make_step(batch)
+        n = step.batch_size
 
         with self.toggled_optimizer(d_opt):
-            d_terms = self._regularized("discriminator", Step(real, labels, fake.detach(), fake_labels))
+            d_terms = self._regularized("discriminator", replace(step, fake=step.fake.detach()))
             self._update(d_opt, d_terms["loss"], "discriminator")
         self._d_steps += 1
         self._log_terms("d", d_terms, n)
 
         if g_steps_now:
             with self.toggled_optimizer(g_opt):
-                g_terms = self._regularized("generator", Step(real, labels, fake, fake_labels))
+                g_terms = self._regularized("generator", step)
                 self._update(g_opt, g_terms["loss"], "generator")
             self._g_steps += 1
             if self.generator_ema is not None:
@@ -344,12 +356,10 @@ class AdversarialModule(pl.LightningModule):
 
     def _evaluation_step(self, batch: Any, stage: str) -> None:
         """Both losses on held-out real images and fresh samples (no update)."""
-        real, labels = self._unpack(batch)
-        n = real.shape[0]
-        fake_labels = self.sample_labels(n)
-        fake = self(self.sample_latent(n), fake_labels)
-        d_terms = self.discriminator_step(Step(real, labels, fake, fake_labels))
-        g_terms = self.generator_step(Step(real, labels, fake, fake_labels))
+        step = self.make_step(batch)
+        n = step.batch_size
+        d_terms = self.discriminator_step(replace(step))
+        g_terms = self.generator_step(replace(step))
         self._log_terms("d", d_terms, n, stage)
         self._log_terms("g", g_terms, n, stage)
 

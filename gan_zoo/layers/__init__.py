@@ -12,9 +12,17 @@ from gan_zoo.layers.pixel_norm import PixelNorm
 from gan_zoo.layers.residual import ResidualDownBlock, ResidualUpBlock
 from gan_zoo.layers.self_attention import SelfAttention2d
 from gan_zoo.layers.spectral_norm import apply_spectral_norm, raw_weight
+from gan_zoo.layers.text_encoders import (
+    TEXT_ENCODERS,
+    CharCNNEncoder,
+    SentenceTransformerEncoder,
+    TextEncoder,
+)
 from gan_zoo.layers.virtual_batch_norm import VirtualBatchNorm, reference_batch
 
 __all__ = [
+    "TEXT_ENCODERS",
+    "CharCNNEncoder",
     "ConditionalBatchNorm2d",
     "EqualizedConv2d",
     "EqualizedLinear",
@@ -26,6 +34,8 @@ __all__ = [
     "ResidualDownBlock",
     "ResidualUpBlock",
     "SelfAttention2d",
+    "SentenceTransformerEncoder",
+    "TextEncoder",
     "VirtualBatchNorm",
     "apply_spectral_norm",
     "feature_module",

@@ -3,7 +3,7 @@
 from gan_zoo.losses.base import LOSSES, AdversarialLoss, get_loss
 from gan_zoo.losses.drift import Drift
 from gan_zoo.losses.feature_matching import FeatureMatching, feature_matching
-from gan_zoo.losses.gradient_penalty import GradientPenalty
+from gan_zoo.losses.gradient_penalty import GradientPenalty, PixelGradientPenalty
 from gan_zoo.losses.historical_averaging import HistoricalAveraging
 from gan_zoo.losses.objectives import Hinge, LeastSquares, Minimax, NonSaturating, Wasserstein
 from gan_zoo.losses.orthogonal import OrthogonalRegularization
@@ -23,6 +23,7 @@ __all__ = [
     "Minimax",
     "NonSaturating",
     "OrthogonalRegularization",
+    "PixelGradientPenalty",
     "Regularizer",
     "Wasserstein",
     "WeightClipping",

@@ -36,4 +36,28 @@ class GradientPenalty(Regularizer):
         interpolates = (epsilon * real + (1.0 - epsilon) * fake).requires_grad_(True)
         scores = module.discriminate(interpolates, step.real_labels)
         (gradients,) = torch.autograd.grad(scores.sum(), interpolates, create_graph=True)
-        return (gradients.flatten(1).norm(2, dim=1) - self.target).square().mean()
+        return (self.gradient_norms(gradients) - self.target).square().mean()
+
+    def gradient_norms(self, gradients: Tensor) -> Tensor:
+        """‖∇_x̂ D(x̂)‖₂ of each sample ``[N]``, over all of its pixels."""
+        return gradients.flatten(1).norm(2, dim=1)
+
+
+@REGULARIZERS.register("pixel_gradient_penalty")
+class PixelGradientPenalty(GradientPenalty):
+    """The gradient penalty as SinGAN's code computes it (Shaham et al. 2019, ``calc_gradient_penalty``):
+    the norm is taken over the channels of each pixel and the penalty averaged over pixels,
+
+        λ E_x̂ mean_{h,w} (‖∇_x̂ D(x̂)[:, h, w]‖₂ − 1)²,    λ = 0.1 (the code's ``lambda_grad``).
+
+    For a patch critic whose scores are summed, a per-sample norm would pull the whole image's
+    gradient to 1, i.e. each pixel's towards 1/√(HW); this keeps the constraint local, like the patches.
+    """
+
+    name = "gp"
+
+    def __init__(self, weight: float = 0.1, target: float = 1.0, interval: int = 1) -> None:
+        super().__init__(weight, target, interval)
+
+    def gradient_norms(self, gradients: Tensor) -> Tensor:
+        return gradients.norm(2, dim=1)  # [N, H, W]

@@ -10,6 +10,8 @@ from gan_zoo.models.lsgan import LSGAN
 from gan_zoo.models.progan import ProGAN
 from gan_zoo.models.registry import MODELS
 from gan_zoo.models.sagan import SAGAN
+from gan_zoo.models.singan import SinGAN
+from gan_zoo.models.text_to_image import TextToImageGAN
 from gan_zoo.models.wgan import WGAN, WGANGP
 
 __all__ = [
@@ -25,4 +27,6 @@ __all__ = [
     "BigGAN",
     "ProGAN",
     "SemiSupervisedGAN",
+    "SinGAN",
+    "TextToImageGAN",
 ]

@@ -175,3 +175,29 @@ def test_models_forward_every_shared_argument(name):
     assert type(model.loss).__name__ == "Hinge" and model.fixed_noise.shape[0] % 3 == 0
     model = build_tiny(name, d_optimizer=partial(torch.optim.SGD, lr=0.5))
     assert isinstance(model.configure_optimizers()[0][1], torch.optim.SGD)
+
+
+def test_make_step_builds_what_both_updates_see(digits, trainer_factory):
+    from gan_zoo.models import DCGAN
+
+    grad_enabled: list[bool] = []
+    seen: dict[str, torch.Tensor] = {}
+
+    class Probe(DCGAN):
+        def make_step(self, batch):
+            grad_enabled.append(torch.is_grad_enabled())
+            return super().make_step(batch)
+
+        def discriminator_step(self, step):
+            seen["d"] = step.fake
+            return super().discriminator_step(step)
+
+        def generator_step(self, step):
+            seen["g"] = step.fake
+            return super().generator_step(step)
+
+    model = Probe(image_shape=(1, 16, 16), latent_dim=8, g_width=8, d_width=8, n_critic=2)
+    trainer_factory(limit_train_batches=2).fit(model, datamodule=digits)
+    assert grad_enabled == [False, True]  # G's graph is built only on the batch where G steps
+    assert torch.equal(seen["d"], seen["g"])  # one generated batch serves both updates
+    assert seen["d"].grad_fn is None and seen["g"].grad_fn is not None  # D's copy is detached
