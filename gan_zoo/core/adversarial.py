@@ -11,6 +11,7 @@ import torch
 from pytorch_lightning.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 
+from gan_zoo.core.distributed import prepare_for_distributed
 from gan_zoo.core.ema import ExponentialMovingAverage
 from gan_zoo.core.latent import truncated_normal
 from gan_zoo.core.step import Step
@@ -227,6 +228,10 @@ class AdversarialModule(pl.LightningModule):
         self.register_buffer("fixed_labels", labels.long())
 
     # ------------------------------------------------------------------ optimization
+    def setup(self, stage: str) -> None:
+        if stage == "fit":
+            prepare_for_distributed(self.trainer)  # per-process noise; plain DDP made GAN-safe
+
     def default_optimizer(self, params: Iterable[nn.Parameter], network: Network) -> torch.optim.Optimizer:
         """The paper's optimizer for ``network``; used when no ``g_optimizer``/``d_optimizer`` is given.
 
@@ -363,9 +368,11 @@ class AdversarialModule(pl.LightningModule):
         self, network: str, terms: Mapping[str, Tensor], batch_size: int, stage: str = "train"
     ) -> None:
         # Tensors stay on the device; Lightning only reads them when it writes to the logger.
-        on_step = stage == "train"
+        # Under data parallelism, evaluation metrics are averaged over the processes (once per epoch);
+        # training metrics are rank 0's, to keep collectives out of the training step.
+        training = stage == "train"
         metrics = {f"{stage}/{network}_{key}": value.detach() for key, value in terms.items()}
-        self.log_dict(metrics, on_step=on_step, on_epoch=True, batch_size=batch_size)
+        self.log_dict(metrics, on_step=training, on_epoch=True, batch_size=batch_size, sync_dist=not training)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["adversarial_schedule"] = {"d_steps": self._d_steps, "g_steps": self._g_steps}
