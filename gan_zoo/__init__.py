@@ -1,9 +1,16 @@
 """gan_zoo: generative adversarial networks as PyTorch Lightning modules, each next to its paper."""
 
 from gan_zoo.callbacks import SampleGrid
-from gan_zoo.core import AdversarialModule, ExponentialMovingAverage
+from gan_zoo.core import (
+    AdversarialDDPStrategy,
+    AdversarialModule,
+    ExponentialMovingAverage,
+    interpolate,
+    latent_arithmetic,
+    load_model,
+)
 from gan_zoo.data import CIFAR10, MNIST, DatasetNotFoundError, Digits, FashionMNIST, ImageDataModule
-from gan_zoo.losses import LOSSES, AdversarialLoss, get_loss
+from gan_zoo.losses import LOSSES, REGULARIZERS, AdversarialLoss, Regularizer, get_loss, get_regularizer
 from gan_zoo.models import CGAN, DCGAN, GAN, MODELS
 
 __version__ = "0.1.0"
@@ -16,6 +23,8 @@ __all__ = [
     "LOSSES",
     "MNIST",
     "MODELS",
+    "REGULARIZERS",
+    "AdversarialDDPStrategy",
     "AdversarialLoss",
     "AdversarialModule",
     "DatasetNotFoundError",
@@ -23,6 +32,11 @@ __all__ = [
     "ExponentialMovingAverage",
     "FashionMNIST",
     "ImageDataModule",
+    "Regularizer",
     "SampleGrid",
     "get_loss",
+    "get_regularizer",
+    "interpolate",
+    "latent_arithmetic",
+    "load_model",
 ]
