@@ -3,6 +3,7 @@
     gan-zoo fit --config experiments/dcgan/fashion_mnist.yaml
     gan-zoo fit --model DCGAN --data Digits --data.image_size 16 --trainer.max_epochs 5
     gan-zoo test --config experiments/dcgan/fashion_mnist.yaml --ckpt_path runs/.../last.ckpt
+    gan-zoo sample --ckpt runs/.../last.ckpt --num 64 --out grid.png
 
 Every run writes to its own directory ``runs/<model>-<data>/version_N`` (config, TensorBoard events,
 checkpoints, sample grids); an existing run directory is never written into.
@@ -76,7 +77,9 @@ def build_cli(args: list[str] | None = None, run: bool = True) -> GanZooCLI:
 
 #: Commands beyond LightningCLI's, as ``name -> "module:function"``; each function takes the
 #: remaining arguments. Imported lazily so ``gan-zoo fit`` never pays for them.
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "sample": "gan_zoo.commands.sample:main",
+}
 
 
 def main(args: list[str] | None = None) -> None:
