@@ -23,6 +23,7 @@ import gan_zoo.models  # noqa: F401  (registers the models for short names: --mo
 from gan_zoo.callbacks import SampleGrid
 from gan_zoo.core import AdversarialModule
 from gan_zoo.data import ImageDataModule
+from gan_zoo.loggers import SaveConfigAndLogToWandb, check_no_secrets, is_wandb, prepare_wandb_run
 
 RUNS_DIR = "runs"
 
@@ -44,20 +45,29 @@ class GanZooCLI(LightningCLI):
 
     def before_instantiate_classes(self) -> None:
         config = self.config[self.subcommand] if self.subcommand else self.config
+        check_no_secrets(config)
         if config.trainer.logger in (None, True):
             config.trainer.logger = _default_logger(config)
+        loggers = (
+            config.trainer.logger if isinstance(config.trainer.logger, list) else [config.trainer.logger]
+        )
+        for logger in filter(is_wandb, loggers):
+            prepare_wandb_run(logger, config.checkpoint, RUNS_DIR, _run_name(config))
 
 
 def _short_name(class_path: str) -> str:
     return class_path.rsplit(".", 1)[-1].lower()
 
 
+def _run_name(config: Any) -> str:
+    return f"{_short_name(config.model.class_path)}-{_short_name(config.data.class_path)}"
+
+
 def _default_logger(config: Any) -> dict[str, Any]:
     """TensorBoard in ``runs/<model>-<data>/version_N``: a fresh version directory for every run."""
-    name = f"{_short_name(config.model.class_path)}-{_short_name(config.data.class_path)}"
     return {
         "class_path": "pytorch_lightning.loggers.TensorBoardLogger",
-        "init_args": {"save_dir": RUNS_DIR, "name": name},
+        "init_args": {"save_dir": RUNS_DIR, "name": _run_name(config)},
     }
 
 
@@ -68,6 +78,7 @@ def build_cli(args: list[str] | None = None, run: bool = True) -> GanZooCLI:
         subclass_mode_model=True,
         subclass_mode_data=True,
         auto_configure_optimizers=False,
+        save_config_callback=SaveConfigAndLogToWandb,
         save_config_kwargs={"overwrite": False},
         trainer_defaults={"default_root_dir": RUNS_DIR},
         args=args,
