@@ -50,6 +50,10 @@ class AdversarialDDPStrategy(DDPStrategy):
     ``torchrun`` / SLURM) or ``"gan_ddp_spawn"`` (``torch.multiprocessing`` spawn; notebooks and tests).
 
     Args:
+        find_unused_parameters: allow processes to differ in which of an optimizer's parameters got a
+            gradient (data-dependent graphs). Costs one small all-reduce and a host sync per step, so
+            it is off: the zoo's graphs do not depend on the data, every process computes gradients
+            for the same parameters, and those without one (the other network's) are skipped.
         broadcast_buffers: copy rank 0's buffers to every process before each training batch and
             evaluation (``DistributedDataParallel``'s default behaviour).
         bucket_cap_mb: size of the flattened gradient buckets sent in one all-reduce.
@@ -57,13 +61,21 @@ class AdversarialDDPStrategy(DDPStrategy):
             ``start_method``, ...). ``DistributedDataParallel`` options do not apply: nothing is wrapped.
     """
 
-    def __init__(self, *, broadcast_buffers: bool = True, bucket_cap_mb: float = 25.0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        find_unused_parameters: bool = False,
+        broadcast_buffers: bool = True,
+        bucket_cap_mb: float = 25.0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if self._ddp_kwargs:
             raise ValueError(
                 f"{type(self).__name__} does not wrap the module in DistributedDataParallel; "
                 f"these DDP options do not apply: {sorted(self._ddp_kwargs)}"
             )
+        self.find_unused_parameters = find_unused_parameters
         self.broadcast_buffers = broadcast_buffers
         self.bucket_bytes = int(bucket_cap_mb * 1024 * 1024)
 
@@ -94,21 +106,24 @@ class AdversarialDDPStrategy(DDPStrategy):
     def average_gradients(self, parameters: list[nn.Parameter]) -> None:
         """Replace each parameter's gradient by its mean over all processes.
 
-        A parameter that has a gradient on some process but not on this one contributes zeros here;
-        one without a gradient anywhere (the other network's, during a toggled update) keeps ``None``.
+        Parameters without a gradient keep ``None`` (the other network's, during a toggled update).
+        With ``find_unused_parameters``, one that has a gradient on some process but not on this one
+        contributes zeros here, as in ``DistributedDataParallel``.
         """
         if self.world_size == 1 or not parameters:
             return
-        has_grad = torch.tensor([p.grad is not None for p in parameters], device=self.root_device).int()
-        dist.all_reduce(has_grad)
-        used = [p for p, n in zip(parameters, has_grad.tolist(), strict=True) if n > 0]
-        for p in used:
-            if p.grad is None:
-                p.grad = torch.zeros_like(p)
-            elif p.grad.is_sparse:
-                raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
-        grads = [p.grad for p in used]
-        _all_reduce_mean(grads, self.world_size, self.bucket_bytes)
+        if self.find_unused_parameters:
+            has_grad = torch.tensor([p.grad is not None for p in parameters], device=self.root_device).int()
+            dist.all_reduce(has_grad)
+            used = [p for p, n in zip(parameters, has_grad.tolist(), strict=True) if n > 0]
+            for p in used:
+                if p.grad is None:
+                    p.grad = torch.zeros_like(p)
+        else:
+            used = [p for p in parameters if p.grad is not None]
+        if any(p.grad.is_sparse for p in used):
+            raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
+        _all_reduce_mean([p.grad for p in used], self.world_size, self.bucket_bytes)
 
     # ------------------------------------------------------------------ buffers
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
