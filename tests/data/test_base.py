@@ -1,0 +1,105 @@
+"""The shared ImageDataModule behaviour, on the embedded Digits data."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+from gan_zoo.data import Digits, InMemoryImages
+from gan_zoo.data.transforms import normalize, resize_uint8, to_channels, to_uint8
+
+
+def test_digits_are_embedded_and_split():
+    dm = Digits(image_size=16, batch_size=32)
+    dm.setup()
+    assert len(dm.train_set) == 1500 and len(dm.test_set) == 297
+    assert dm.train_set.images.shape == (1500, 1, 16, 16)
+    assert dm.train_set.images.max() == 255  # 0–16 scaled to 0–255
+    assert set(dm.train_set.labels.tolist()) == set(range(10))
+
+
+def test_batches_are_uint8_on_the_host_and_in_range_after_transfer():
+    dm = Digits(image_size=16, batch_size=32)
+    dm.setup("fit")
+    images, labels = next(iter(dm.train_dataloader()))
+    assert images.dtype == torch.uint8 and images.shape == (32, 1, 16, 16)
+    assert labels.dtype == torch.long and labels.shape == (32,)
+    images, labels = dm.on_after_batch_transfer((images, labels), 0)
+    assert images.dtype == torch.float32 and images.min() >= -1 and images.max() <= 1
+
+
+def test_training_loader_drops_the_last_partial_batch_and_shuffles():
+    dm = Digits(batch_size=64)
+    dm.setup("fit")
+    batches = list(dm.train_dataloader())
+    assert len(batches) == 1500 // 64
+    first = torch.cat([labels for _, labels in batches])
+    second = torch.cat([labels for _, labels in dm.train_dataloader()])
+    assert not torch.equal(first, second)
+
+
+def test_in_memory_dataset_fetches_whole_batches():
+    images = torch.arange(5 * 4, dtype=torch.uint8).view(5, 1, 2, 2)
+    dataset = InMemoryImages(images, torch.arange(5))
+    x, y = dataset.__getitems__([4, 0])
+    assert torch.equal(x, images[[4, 0]]) and y.tolist() == [4, 0]
+    loader = DataLoader(dataset, batch_size=2, collate_fn=lambda b: b)
+    assert [y.tolist() for _, y in loader] == [[0, 1], [2, 3], [4]]
+
+
+def test_in_memory_dataset_rejects_float_images():
+    with pytest.raises(ValueError, match="uint8"):
+        InMemoryImages(torch.zeros(2, 1, 2, 2), torch.zeros(2))
+
+
+@pytest.mark.parametrize(("val_split", "n_val"), [(0.2, 300), (100, 100), (0, 0)])
+def test_validation_split(val_split, n_val):
+    dm = Digits(val_split=val_split)
+    dm.setup("fit")
+    assert len(dm.train_set) == 1500 - n_val
+    if n_val:
+        assert len(dm.val_set) == n_val
+        assert len(dm.val_dataloader()) > 0
+    else:
+        assert dm.val_dataloader() == []
+
+
+def test_validation_split_is_disjoint_and_seeded():
+    a, b = Digits(val_split=0.5, seed=1), Digits(val_split=0.5, seed=1)
+    a.setup("fit")
+    b.setup("fit")
+    assert torch.equal(a.val_set.images, b.val_set.images)
+    train = {bytes(x.numpy()) for x in a.train_set.images}
+    assert not any(bytes(x.numpy()) in train for x in a.val_set.images if x.sum() > 0)
+
+
+@pytest.mark.parametrize("kwargs", [{"batch_size": 0}, {"image_size": 0}, {"channels": 2}, {"val_split": -1}])
+def test_bad_arguments_fail_early(kwargs):
+    with pytest.raises(ValueError):
+        Digits(**kwargs)
+
+
+def test_val_split_that_leaves_nothing_fails():
+    with pytest.raises(ValueError, match="leaves no training images"):
+        Digits(val_split=1500).setup("fit")
+
+
+def test_normalize_round_trip():
+    x = torch.tensor([0, 1, 127, 128, 254, 255], dtype=torch.uint8)
+    y = normalize(x)
+    assert y[0] == -1 and y[-1] == 1
+    assert torch.equal(to_uint8(y), x)
+
+
+def test_resize_uint8_preserves_constant_images_and_dtype():
+    x = torch.full((3, 1, 8, 8), 200, dtype=torch.uint8)
+    y = resize_uint8(x, 16, chunk=2)
+    assert y.dtype == torch.uint8 and y.shape == (3, 1, 16, 16) and (y == 200).all()
+
+
+def test_channel_conversion():
+    gray = torch.randint(0, 256, (2, 1, 4, 4), dtype=torch.uint8)
+    rgb = to_channels(gray, 3)
+    assert rgb.shape == (2, 3, 4, 4) and torch.equal(rgb[:, 1], gray[:, 0])
+    assert torch.equal(to_channels(rgb, 1), gray)  # luma weights sum to 1
