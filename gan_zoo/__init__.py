@@ -1,7 +1,14 @@
 """gan_zoo: generative adversarial networks as PyTorch Lightning modules, each next to its paper."""
 
 from gan_zoo.callbacks import SampleGrid
-from gan_zoo.core import AdversarialModule, ExponentialMovingAverage
+from gan_zoo.core import (
+    AdversarialDDPStrategy,
+    AdversarialModule,
+    ExponentialMovingAverage,
+    interpolate,
+    latent_arithmetic,
+    load_model,
+)
 from gan_zoo.data import (
     CIFAR10,
     LSUN,
@@ -16,7 +23,7 @@ from gan_zoo.data import (
     SingleImage,
     StanfordDogs,
 )
-from gan_zoo.losses import LOSSES, AdversarialLoss, get_loss
+from gan_zoo.losses import LOSSES, REGULARIZERS, AdversarialLoss, Regularizer, get_loss, get_regularizer
 from gan_zoo.models import (
     ACGAN,
     CGAN,
@@ -47,9 +54,11 @@ __all__ = [
     "LSUN",
     "MNIST",
     "MODELS",
+    "REGULARIZERS",
     "SAGAN",
     "WGAN",
     "WGANGP",
+    "AdversarialDDPStrategy",
     "AdversarialLoss",
     "AdversarialModule",
     "BigGAN",
@@ -62,6 +71,7 @@ __all__ = [
     "ImageDataModule",
     "ImageFolder",
     "ProGAN",
+    "Regularizer",
     "SampleGrid",
     "SemiSupervisedGAN",
     "SinGAN",
@@ -69,4 +79,8 @@ __all__ = [
     "StanfordDogs",
     "TextToImageGAN",
     "get_loss",
+    "get_regularizer",
+    "interpolate",
+    "latent_arithmetic",
+    "load_model",
 ]

@@ -12,6 +12,8 @@ import torch
 from pytorch_lightning.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 
+from gan_zoo.core.checkpoint import CLASS_PATH_KEY, allow_zoo_objects
+from gan_zoo.core.distributed import prepare_for_distributed
 from gan_zoo.core.ema import ExponentialMovingAverage
 from gan_zoo.core.latent import truncated_normal
 from gan_zoo.core.step import Step
@@ -231,6 +233,10 @@ class AdversarialModule(pl.LightningModule):
         self.register_buffer("fixed_labels", labels.long())
 
     # ------------------------------------------------------------------ optimization
+    def setup(self, stage: str) -> None:
+        if stage == "fit":
+            prepare_for_distributed(self.trainer)  # per-process noise; plain DDP made GAN-safe
+
     def default_optimizer(self, params: Iterable[nn.Parameter], network: Network) -> torch.optim.Optimizer:
         """The paper's optimizer for ``network``; used when no ``g_optimizer``/``d_optimizer`` is given.
 
@@ -377,12 +383,38 @@ class AdversarialModule(pl.LightningModule):
         self, network: str, terms: Mapping[str, Tensor], batch_size: int, stage: str = "train"
     ) -> None:
         # Tensors stay on the device; Lightning only reads them when it writes to the logger.
-        on_step = stage == "train"
+        # Under data parallelism, evaluation metrics are averaged over the processes (once per epoch);
+        # training metrics are rank 0's, to keep collectives out of the training step.
+        training = stage == "train"
         metrics = {f"{stage}/{network}_{key}": value.detach() for key, value in terms.items()}
-        self.log_dict(metrics, on_step=on_step, on_epoch=True, batch_size=batch_size)
+        self.log_dict(metrics, on_step=training, on_epoch=True, batch_size=batch_size, sync_dist=not training)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["adversarial_schedule"] = {"d_steps": self._d_steps, "g_steps": self._g_steps}
+        # Lets gan_zoo.load_model / gan-zoo sample find the class of a model not built by the CLI.
+        checkpoint[CLASS_PATH_KEY] = f"{type(self).__module__}.{type(self).__qualname__}"
+
+    @classmethod
+    def load_from_checkpoint(  # type: ignore[override]
+        cls,
+        checkpoint_path: Any,
+        map_location: Any = None,
+        hparams_file: Any = None,
+        strict: bool | None = None,
+        weights_only: bool | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Lightning's ``load_from_checkpoint``, also when objectives or regularizers were given as
+        instances: ``torch.load(weights_only=True)`` may rebuild the registered loss classes."""
+        with allow_zoo_objects():
+            return super().load_from_checkpoint(
+                checkpoint_path,
+                map_location=map_location,
+                hparams_file=hparams_file,
+                strict=strict,
+                weights_only=weights_only,
+                **kwargs,
+            )
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         schedule = checkpoint.get("adversarial_schedule", {})

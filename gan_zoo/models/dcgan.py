@@ -166,6 +166,9 @@ class DCGANDiscriminator(nn.Module):
 class DCGAN(AdversarialModule):
     """Deep convolutional GAN.
 
+    The default optimizer is the paper's Adam(2e-4, β = (0.5, 0.999)); the arguments not listed here
+    are :class:`~gan_zoo.core.AdversarialModule`'s.
+
     Args:
         g_width: channels of G's last hidden layer; doubles towards the 4×4 input (128 in Figure 1).
         d_width: channels of D's first layer; doubles towards the 4×4 output.

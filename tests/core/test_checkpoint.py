@@ -1,0 +1,72 @@
+"""Loading a model from its checkpoint alone, and only with ``weights_only=True``."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+import torch
+from conftest import build_tiny
+
+from gan_zoo import DCGAN, load_model
+from gan_zoo.core.checkpoint import CLASS_PATH_KEY
+from gan_zoo.losses import GradientPenalty, LeastSquares
+
+
+class NotAllowed:
+    """A class a checkpoint must not be able to make ``torch.load`` build."""
+
+
+@pytest.fixture
+def saved(digits, trainer_factory, tmp_path):
+    def save(model, name="model.ckpt"):
+        trainer = trainer_factory(limit_train_batches=1)
+        trainer.fit(model, datamodule=digits)
+        path = tmp_path / name
+        trainer.save_checkpoint(path)
+        return path
+
+    return save
+
+
+def test_the_class_is_recorded_and_found(saved):
+    model = build_tiny("CGAN", ema_decay=0.9)
+    path = saved(model)
+    assert torch.load(path, weights_only=True)[CLASS_PATH_KEY] == "gan_zoo.models.cgan.CGAN"
+    restored = load_model(path)
+    assert type(restored).__name__ == "CGAN" and not restored.training
+    z = model.sample_latent(3)
+    assert torch.equal(restored.sample(z=z, y=1), model.sample(z=z, y=1))  # EMA weights included
+
+
+def test_losses_given_as_instances_load_with_weights_only(saved):
+    model = build_tiny(
+        "DCGAN", loss=LeastSquares(a=-1.0, b=1.0, c=0.0), regularizers=[GradientPenalty(weight=5.0)]
+    )
+    path = saved(model)
+    for restored in (load_model(path), DCGAN.load_from_checkpoint(path, weights_only=True)):
+        assert (restored.loss.a, restored.loss.c) == (-1.0, 0.0)
+        assert restored.regularizers[0].weight == 5.0
+
+
+def test_foreign_objects_are_refused_not_executed(saved, tmp_path):
+    path = saved(build_tiny("DCGAN"))
+    checkpoint = torch.load(path, weights_only=True)
+    checkpoint["hyper_parameters"]["surprise"] = NotAllowed()
+    torch.save(checkpoint, tmp_path / "tampered.ckpt")
+    with pytest.raises(pickle.UnpicklingError, match="NotAllowed"):
+        load_model(tmp_path / "tampered.ckpt")
+
+
+def test_unknown_or_missing_class_is_a_clear_error(saved, tmp_path):
+    checkpoint = torch.load(saved(build_tiny("DCGAN")), weights_only=True)
+    checkpoint[CLASS_PATH_KEY] = "somewhere.else.Model"
+    torch.save(checkpoint, tmp_path / "foreign.ckpt")
+    with pytest.raises(ValueError, match=r"'somewhere\.else\.Model', which is not an imported gan_zoo model"):
+        load_model(tmp_path / "foreign.ckpt")
+    del checkpoint[CLASS_PATH_KEY]
+    torch.save(checkpoint, tmp_path / "anonymous.ckpt")
+    with pytest.raises(ValueError, match="does not say which model wrote it"):
+        load_model(tmp_path / "anonymous.ckpt")
+    with pytest.raises(FileNotFoundError, match="No checkpoint at"):
+        load_model(tmp_path / "missing.ckpt")

@@ -1,0 +1,63 @@
+"""The command's ergonomics: readable help, the model's own arguments documented, a rich progress bar."""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import pytest
+from pytorch_lightning.callbacks import RichProgressBar, TQDMProgressBar
+
+from gan_zoo.cli import COMMANDS, build_cli, main
+from gan_zoo.core import AdversarialModule
+from gan_zoo.models import MODELS
+
+SHARED = set(inspect.signature(AdversarialModule).parameters)
+
+
+def help_text(capsys, *args: str) -> str:
+    with pytest.raises(SystemExit) as exit_:
+        main(list(args))
+    assert exit_.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_top_level_help_names_the_extra_commands(capsys):
+    text = help_text(capsys, "--help")
+    assert text.startswith("usage: gan-zoo")
+    assert "experiments/quickstart.yaml" in text
+    for name in COMMANDS:
+        assert f"gan-zoo {name} --help" in text
+
+
+def test_fit_with_a_model_and_help_shows_that_models_arguments(capsys):
+    text = help_text(capsys, "fit", "--model", "DCGAN", "--help")
+    assert "--model.g_width" in text and "--trainer.max_epochs" not in text
+    assert len(text.splitlines()) < len(help_text(capsys, "fit", "--help").splitlines()) / 2
+    assert "--data.image_size" in help_text(capsys, "fit", "--data=Digits", "--help")
+
+
+@pytest.mark.parametrize("name", MODELS.names())
+def test_every_model_documents_its_own_arguments(name, capsys):
+    text = help_text(capsys, "fit", "--model", name, "--help")
+    own = [p for p in inspect.signature(MODELS.get(name)).parameters if p not in SHARED]
+    for parameter in own:
+        # "  --model.x X   description" or the description on the next line; an undocumented
+        # argument's description starts straight with "(type:".
+        match = re.search(rf"^  --model\.{parameter} [A-Z_]+(?: {{2,}}(.+))?\n\s+(.+)", text, re.MULTILINE)
+        assert match, f"--model.{parameter} missing from the help"
+        description = match.group(1) or match.group(2)
+        assert not description.startswith("(type:"), f"{name}: '{parameter}' has no docstring entry"
+
+
+def tiny(*extra: str) -> list[str]:
+    return ["--model", "DCGAN", "--data", "Digits", "--data.image_size", "16", *extra]
+
+
+def test_rich_progress_bar_by_default(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert isinstance(build_cli(tiny(), run=False).trainer.progress_bar_callback, RichProgressBar)
+    off = build_cli(tiny("--trainer.enable_progress_bar", "false"), run=False)
+    assert off.trainer.progress_bar_callback is None
+    own = build_cli(tiny("--trainer.callbacks", "TQDMProgressBar"), run=False)
+    assert isinstance(own.trainer.progress_bar_callback, TQDMProgressBar)
