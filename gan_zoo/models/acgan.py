@@ -109,13 +109,14 @@ class ACGAN(AdversarialModule):
     accuracy on real images), ``g_accuracy`` (D's class accuracy on G's samples, i.e. how recognisably
     G draws the class it was asked for, judged by D).
 
+    Arguments not listed below are documented in :class:`~gan_zoo.core.AdversarialModule`; the default
+    optimizer is the paper's Adam(2e-4, β = (0.5, 0.999)).
+
     Args:
         g_width: channels of G's last hidden layer (96); ×2 per stage towards the 4×4 input.
         d_width: channels of D's first layer (16); ×2 per layer.
         dropout: dropout after every D convolution (0.5).
         loss: the source objective; ``minimax`` is Eq. 2 exactly.
-        Other arguments: see :class:`~gan_zoo.core.AdversarialModule`; the default optimizer is the
-        paper's Adam(2e-4, β = (0.5, 0.999)).
     """
 
     conditional = True

@@ -85,18 +85,20 @@ class BigGANGenerator(nn.Module):
 class BigGAN(AdversarialModule):
     """Class-conditional BigGAN.
 
+    Arguments not listed below are documented in :class:`~gan_zoo.core.AdversarialModule`; defaults are
+    the paper's (hinge, ``n_critic=2``, EMA 0.9999 from iteration 20 000).
+
     Args:
         shared_dim: size of the shared class embedding (128).
-        g_width / d_width: ch (96 at 128 px).
+        g_width: G's ch (96 at 128 px).
+        d_width: D's ch (96 at 128 px).
         attention_resolutions: feature-map sizes with self-attention, in both networks; ``None``
             means H/2 (64×64 at 128 px, Appendix B; none at 8 px); ``[]`` for none.
         init: ``"ortho"`` (the paper), ``"N02"`` or ``"xavier"``.
-        bn_eps / sn_eps: ε of batch norm and of the spectral-norm power iteration (1e-5 / 1e-6 in
-            BigGAN's code).
+        bn_eps: ε of batch norm and of the spectral-norm power iteration (1e-5 / 1e-6 in BigGAN's code).
+        sn_eps: see ``bn_eps``.
         regularizers: ``None`` means the paper's orthogonal regularization on G, β = 10⁻⁴; ``[]`` for
             none.
-        Other arguments: see :class:`~gan_zoo.core.AdversarialModule`; defaults are the paper's
-        (hinge, ``n_critic=2``, EMA 0.9999 from iteration 20 000).
     """
 
     conditional = True

@@ -90,9 +90,10 @@ class ConditionalMaxoutDiscriminator(nn.Module):
 class CGAN(AdversarialModule):
     """Conditional GAN: G(z | y) and D(x | y) with one-hot labels concatenated to hidden layers.
 
+    Arguments not listed below are documented in :class:`~gan_zoo.core.AdversarialModule`.
+
     Args:
         dropout: dropout rate in G and D (0.5 in the paper).
-        Other arguments: see :class:`~gan_zoo.core.AdversarialModule`.
     """
 
     conditional = True

@@ -176,8 +176,6 @@ class DCGAN(AdversarialModule):
         d_norm: ``"batch"`` (the paper), ``"layer"`` or ``"none"`` in D (a WGAN-GP critic: no batch norm).
         d_minibatch_kernels: B > 0 adds minibatch discrimination with B kernels of dimension 5 before
             D's output (Salimans et al. 2016, §3.2; B = 100 in their code).
-        Other arguments: see :class:`~gan_zoo.core.AdversarialModule`. The default optimizer is the
-        paper's Adam(2e-4, β = (0.5, 0.999)).
     """
 
     def __init__(

@@ -75,12 +75,13 @@ class MaxoutDiscriminator(nn.Module):
 class GAN(AdversarialModule):
     """The original GAN on flattened images.
 
+    Arguments not listed below are documented in :class:`~gan_zoo.core.AdversarialModule`.
+
     Args:
         g_hidden: width of G's two ReLU layers (1200 in the paper's MNIST model).
         d_hidden: maxout units per D layer (240).
         d_pieces: affine pieces per maxout unit (5).
         d_dropout: dropout on D's hidden layers (0.5).
-        Other arguments: see :class:`~gan_zoo.core.AdversarialModule`.
     """
 
     def __init__(

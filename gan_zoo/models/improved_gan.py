@@ -143,14 +143,16 @@ class SemiSupervisedGAN(AdversarialModule):
     ``d_unsupervised``, ``d_error`` (classification error on the batch's labelled images) and, on the
     validation and test sets, ``val/error`` / ``test/error``: the classification error of D's K logits.
 
+    Arguments not listed below are documented in :class:`~gan_zoo.core.AdversarialModule` (the objective
+    is fixed by the paper, so there is no ``loss``); the default optimizer is Adam(3e-3, β = (0.5,
+    0.999)).
+
     Args:
         g_hidden: units of G's two hidden layers (500).
         d_hidden: units of D's hidden layers (1000, 500, 250, 250, 250).
         input_noise: σ of the Gaussian noise on D's input (0.3).
         hidden_noise: σ of the Gaussian noise after D's hidden layers (0.5).
         unsupervised_weight: weight of L_unsupervised (1 in the paper and code).
-        Other arguments: see :class:`~gan_zoo.core.AdversarialModule` (the objective is fixed by the
-        paper, so there is no ``loss``); the default optimizer is Adam(3e-3, β = (0.5, 0.999)).
     """
 
     latent_distribution = "uniform"  # the code's z: uniform noise

@@ -112,12 +112,13 @@ class LSGANDiscriminator(nn.Module):
 class LSGAN(AdversarialModule):
     """Least-squares GAN with the paper's networks for scene images.
 
+    Arguments not listed below are documented in :class:`~gan_zoo.core.AdversarialModule`. The default
+    optimizer is the authors' Adam(1e-3, β = (0.5, 0.999)).
+
     Args:
         g_width: the narrowest generator layer (64); the others are 2× and 4× it.
         d_width: D's first layer (64); doubling to 8× it.
         loss: the least-squares objective; by default the 0-1 coding a = 0, b = c = 1 (Eq. 9).
-        Other arguments: see :class:`~gan_zoo.core.AdversarialModule`. The default optimizer is the
-        authors' Adam(1e-3, β = (0.5, 0.999)).
     """
 
     def __init__(

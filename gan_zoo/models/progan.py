@@ -183,8 +183,12 @@ class ProGANDiscriminator(nn.Module):
 class ProGAN(AdversarialModule):
     """Progressive growing of GANs.
 
+    Arguments not listed below are documented in :class:`~gan_zoo.core.AdversarialModule`; the defaults
+    are the paper's (Wasserstein loss, ``n_critic=1``, EMA of G with decay 0.999).
+
     Args:
-        fmap_base / fmap_max: widths, ``min(fmap_base / (r/2), fmap_max)`` channels at r×r.
+        fmap_base: widths are ``min(fmap_base / (r/2), fmap_max)`` channels at r×r.
+        fmap_max: the cap on those widths.
         mbstd_group_size: group size of the minibatch-stddev layer (4 in the authors' code).
         phase_images: real images per fade-in and per stabilization phase (800k, Appendix A.1).
         batch_sizes: minibatch per resolution, ``{4: 16, …}``; ``None`` is the paper's (16 up to
@@ -192,8 +196,6 @@ class ProGAN(AdversarialModule):
         reset_optimizer_state: clear Adam's moments when a phase begins (the authors' code).
         regularizers: ``None`` means the paper's gradient penalty (λ = 10) and drift (ε = 0.001);
             ``[]`` for none.
-        Other arguments: see :class:`~gan_zoo.core.AdversarialModule`; the defaults are the paper's
-        (Wasserstein loss, ``n_critic=1``, EMA of G with decay 0.999).
     """
 
     def __init__(

@@ -206,15 +206,17 @@ class SAGANDiscriminator(nn.Module):
 class SAGAN(AdversarialModule):
     """Self-attention GAN.
 
+    Arguments not listed below are documented in :class:`~gan_zoo.core.AdversarialModule`. The loss
+    defaults to hinge and the optimizers to TTUR: Adam(G 10⁻⁴, D 4·10⁻⁴, β = (0, 0.9)).
+
     Args:
         conditional: class-conditional G (conditional batch norm) and projection D; needs labelled
             data.
-        g_width / d_width: ch of G / D (64 in the authors' code).
+        g_width: ch of G (64 in the authors' code).
+        d_width: ch of D (64 in the authors' code).
         attention_resolutions: sizes of the feature maps that get a self-attention block, in both
             networks; ``None`` means 32×32 (§5, "feat32"), or H/2 for images smaller than 64 px (none
             at 8 px).
-        Other arguments: see :class:`~gan_zoo.core.AdversarialModule`. The loss defaults to hinge and
-        the optimizers to TTUR: Adam(G 10⁻⁴, D 4·10⁻⁴, β = (0, 0.9)).
     """
 
     def __init__(

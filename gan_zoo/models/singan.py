@@ -160,24 +160,26 @@ class SinGAN(AdversarialModule):
     :class:`~gan_zoo.data.SingleImage` data, ``steps_per_epoch = iterations_per_scale × n_critic``
     makes one epoch one scale.
 
+    Arguments not listed below are documented in :class:`~gan_zoo.core.AdversarialModule`. The default
+    optimizer is Adam(5e-4, β = (0.5, 0.999)) for each network; each scale is its own parameter group.
+
     Args:
         image_shape: ``(C, H, W)`` of the training image (linked from the data module).
         num_classes: unused (SinGAN is unconditional); accepted so the data module can be linked.
         scale_factor: r, the downscaling between scales (0.75: the paper's r = 4/3 is the upscaling).
         min_size: the coarsest scale's short side (≈ 25 px, §2.1).
-        width / max_width: kernels per block at the coarsest scale (32) and the cap (128).
+        width: kernels per block at the coarsest scale (32).
+        max_width: the cap on kernels per block (128).
         iterations_per_scale: training iterations per scale (2000).
         g_steps: G updates per iteration (3); ``n_critic`` is the number of D updates (3).
         reconstruction_weight: α (10; 100 to train for super-resolution, §4).
         noise_amplitude: σ_n = this × RMSE of the reconstruction below (0.1, the authors' code).
-        lr_milestone / lr_gamma: after this many iterations at a scale, both learning rates × gamma
-            (1600, 0.1).
+        lr_milestone: after this many iterations at a scale, both learning rates × gamma (1600, 0.1).
+        lr_gamma: see ``lr_milestone``.
         loss: the adversarial objective (Wasserstein).
         regularizers: ``None`` gives the paper's gradient penalty (:class:`PixelGradientPenalty`, λ = 0.1);
             ``[]`` none.
         grid_columns: the sample grid is grid_columns × grid_columns images.
-        Other arguments: see :class:`~gan_zoo.core.AdversarialModule`. The default optimizer is
-        Adam(5e-4, β = (0.5, 0.999)) for each network; each scale is its own parameter group.
     """
 
     def __init__(

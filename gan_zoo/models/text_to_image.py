@@ -131,17 +131,19 @@ class TextToImageGAN(AdversarialModule):
     Batches come from a captioned data module (:class:`~gan_zoo.data.CaptionedImages`,
     :class:`~gan_zoo.data.FashionMNISTCaptions`): images, labels, captions, mismatching captions.
 
+    Arguments not listed below are documented in :class:`~gan_zoo.core.AdversarialModule`.
+
     Args:
         text_encoder: φ by name from ``TEXT_ENCODERS`` (``char_cnn``, ``sentence_transformer``).
         text_encoder_options: keyword arguments of the encoder (e.g. ``{"model": "/models/minilm"}``).
         projected_dim: the text projection's size (128, §4.1).
-        g_width / d_width: DCGAN widths (the paper's code: ngf 128, ndf 64).
+        g_width: DCGAN generator width (the paper's code: ngf 128).
+        d_width: DCGAN discriminator width (the paper's code: ndf 64).
         mismatch_weight: weight of the (real image, wrong text) term: ½ is GAN-CLS, 0 turns it off.
         interpolation_weight: λ_int of GAN-INT (1 in the paper's code); 0 turns it off.
         interpolation_beta: β (0.5, §4.3).
         grid_captions: captions of the sample grid's rows; by default taken from the training data.
         max_caption_length: captions are cut after this many UTF-8 bytes.
-        Other arguments: see :class:`~gan_zoo.core.AdversarialModule`.
     """
 
     def __init__(

@@ -38,12 +38,13 @@ from gan_zoo.models.registry import MODELS
 class WGAN(DCGAN):
     """Wasserstein GAN with weight clipping: Algorithm 1 of Arjovsky et al. 2017.
 
+    Arguments not listed below are documented in :class:`~gan_zoo.models.DCGAN`. The default optimizer
+    is the paper's RMSProp(lr = 5e-5).
+
     Args:
         d_norm: the critic's normalization; the authors' DCGAN critic keeps batch norm.
         regularizers: ``None`` means the paper's constraint, ``[WeightClipping(c=0.01)]``.
         n_critic: critic updates per generator update (5).
-        Other arguments: see :class:`~gan_zoo.models.DCGAN`. The default optimizer is the paper's
-        RMSProp(lr = 5e-5).
     """
 
     def __init__(
@@ -94,12 +95,13 @@ class WGAN(DCGAN):
 class WGANGP(WGAN):
     """Wasserstein GAN with gradient penalty: Algorithm 1 of Gulrajani et al. 2017.
 
+    Arguments not listed below are documented in :class:`WGAN`. The default optimizer is the paper's
+    Adam(α = 1e-4, β1 = 0, β2 = 0.9).
+
     Args:
         d_norm: ``"layer"`` (default, §4's recommendation) or ``"none"``; batch norm would make the
             per-sample penalty wrong.
         regularizers: ``None`` means the paper's ``[GradientPenalty(λ=10)]``.
-        Other arguments: see :class:`WGAN`. The default optimizer is the paper's
-        Adam(α = 1e-4, β1 = 0, β2 = 0.9).
     """
 
     def __init__(
