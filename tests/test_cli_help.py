@@ -44,7 +44,8 @@ def test_every_model_documents_its_own_arguments(name, capsys):
     for parameter in own:
         # "  --model.x X   description" or the description on the next line; an undocumented
         # argument's description starts straight with "(type:".
-        match = re.search(rf"^  --model\.{parameter} \S+(?:, \S+ \S+)?(?: {{2,}}(.+))?\n\s+(.+)", text, re.MULTILINE)
+        pattern = rf"^  --model\.{parameter} \S+(?:, \S+ \S+)?(?: {{2,}}(.+))?\n\s+(.+)"
+        match = re.search(pattern, text, re.MULTILINE)
         assert match, f"--model.{parameter} missing from the help"
         description = match.group(1) or match.group(2)
         assert not description.startswith("(type:"), f"{name}: '{parameter}' has no docstring entry"
