@@ -11,6 +11,7 @@ import torch
 from pytorch_lightning.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 
+from gan_zoo.checkpoints import MODEL_CLASS_KEY, check_compatible, class_path
 from gan_zoo.core.ema import ExponentialMovingAverage
 from gan_zoo.core.latent import truncated_normal
 from gan_zoo.core.step import Step
@@ -369,8 +370,10 @@ class AdversarialModule(pl.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["adversarial_schedule"] = {"d_steps": self._d_steps, "g_steps": self._g_steps}
+        checkpoint[MODEL_CLASS_KEY] = class_path(type(self))  # lets a resume refuse another model's file
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        check_compatible(self, checkpoint)  # one clear line instead of load_state_dict's key dump
         schedule = checkpoint.get("adversarial_schedule", {})
         self._d_steps = schedule.get("d_steps", 0)
         self._g_steps = schedule.get("g_steps", 0)

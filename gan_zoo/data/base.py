@@ -13,6 +13,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 
 from gan_zoo.data.in_memory import InMemoryImages, keep_batch
 from gan_zoo.data.transforms import normalize, resize_uint8, to_channels
+from gan_zoo.errors import InvalidDataError
 
 Split = Literal["train", "test"]
 
@@ -146,6 +147,18 @@ class ImageDataModule(pl.LightningDataModule):
         return (normalize(images) if images.dtype == torch.uint8 else images), labels
 
 
+def check_labels(labels: Tensor, num_classes: int | None, source: str) -> None:
+    """Raise :class:`InvalidDataError` for labels outside ``[0, num_classes)`` (once per split, not per
+    batch: a class-conditional model would otherwise fail deep inside an embedding lookup)."""
+    if num_classes is None or labels.numel() == 0:
+        return
+    low, high = int(labels.min()), int(labels.max())
+    if low < 0 or high >= num_classes:
+        raise InvalidDataError(
+            f"{source}: labels must lie in [0, {num_classes}), found values from {low} to {high}"
+        )
+
+
 class InMemoryImageDataModule(ImageDataModule):
     """A data module whose whole split fits in memory as one uint8 tensor (MNIST family, CIFAR, Digits).
 
@@ -158,6 +171,7 @@ class InMemoryImageDataModule(ImageDataModule):
 
     def make_dataset(self, split: Split) -> InMemoryImages:
         images, labels = self.load_split(split)
+        check_labels(labels, self.num_classes, f"{type(self).__name__} ({split})")
         _, height, _ = self.image_shape
         images = to_channels(resize_uint8(images, height), self.image_shape[0])
         return InMemoryImages(images, labels)
