@@ -15,13 +15,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from pytorch_lightning.utilities import rank_zero_warn
 
 import gan_zoo.data
 from gan_zoo import run_dir
-from gan_zoo.callbacks import SampleGrid
+from gan_zoo.callbacks import AtomicModelCheckpoint, DivergenceGuard, RandomState, SampleGrid
 from gan_zoo.checkpoints import check_compatible, check_model_class, newest_loadable, read_checkpoint
 from gan_zoo.core import AdversarialModule
 from gan_zoo.data import ImageDataModule
@@ -36,12 +35,15 @@ class GanZooCLI(LightningCLI):
 
     Two callbacks are always present and configurable at the top level of the config:
     ``sample_grid`` (:class:`~gan_zoo.callbacks.SampleGrid`) and ``checkpoint`` (Lightning's
-    ``ModelCheckpoint``, keeping ``last.ckpt``).
+    ``ModelCheckpoint`` writing atomically, :class:`~gan_zoo.callbacks.AtomicModelCheckpoint`, keeping
+    ``last.ckpt``).
     """
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.add_lightning_class_args(SampleGrid, "sample_grid")
-        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.add_lightning_class_args(AtomicModelCheckpoint, "checkpoint")
+        parser.add_lightning_class_args(RandomState, "random_state")  # exact resume of the RNG streams
+        parser.add_lightning_class_args(DivergenceGuard, "divergence_guard")
         parser.set_defaults({"checkpoint.save_last": True})
         parser.link_arguments("data.image_shape", "model.init_args.image_shape", apply_on="instantiate")
         parser.link_arguments("data.num_classes", "model.init_args.num_classes", apply_on="instantiate")

@@ -12,6 +12,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from gan_zoo.data.in_memory import InMemoryImages, keep_batch
+from gan_zoo.data.sampler import ResumableRandomSampler
 from gan_zoo.data.transforms import normalize, resize_uint8, to_channels
 from gan_zoo.errors import InvalidDataError
 
@@ -78,6 +79,8 @@ class ImageDataModule(pl.LightningDataModule):
         self.train_set: Dataset | None = None
         self.val_set: Dataset | None = None
         self.test_set: Dataset | None = None
+        self._train_sampler: ResumableRandomSampler | None = None
+        self._sampler_state: dict[str, Any] | None = None  # from a checkpoint, for the next sampler
 
     # ------------------------------------------------------------------ what the model is linked to
     @property
@@ -118,7 +121,23 @@ class ImageDataModule(pl.LightningDataModule):
 
     # ------------------------------------------------------------------ loaders
     def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, shuffle=True, drop_last=True)
+        # The order is a function of (seed, epoch), not of the global RNG, and resumes mid-epoch.
+        if self.train_set is None:
+            raise RuntimeError(f"{type(self).__name__}.setup() has not been called for this split")
+        self._train_sampler = ResumableRandomSampler(len(self.train_set), self.batch_size, self.seed)
+        if self._sampler_state is not None:
+            self._train_sampler.load_state_dict(self._sampler_state)
+            self._sampler_state = None
+        return self._loader(self.train_set, shuffle=False, drop_last=True, sampler=self._train_sampler)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The training order's position, saved in checkpoints by Lightning."""
+        if self._train_sampler is None or self.trainer is None:
+            return {}
+        return {"train_sampler": self._train_sampler.state_dict(self.trainer.num_training_batches)}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self._sampler_state = state_dict.get("train_sampler")
 
     def val_dataloader(self) -> DataLoader | list:
         # No held-out split: Lightning skips validation for an empty list.
@@ -127,7 +146,13 @@ class ImageDataModule(pl.LightningDataModule):
     def test_dataloader(self) -> DataLoader:
         return self._loader(self.test_set, shuffle=False, drop_last=False)
 
-    def _loader(self, dataset: Dataset | None, shuffle: bool, drop_last: bool) -> DataLoader:
+    def _loader(
+        self,
+        dataset: Dataset | None,
+        shuffle: bool,
+        drop_last: bool,
+        sampler: ResumableRandomSampler | None = None,
+    ) -> DataLoader:
         if dataset is None:
             raise RuntimeError(f"{type(self).__name__}.setup() has not been called for this split")
         in_memory = isinstance(dataset, InMemoryImages)
@@ -135,6 +160,9 @@ class ImageDataModule(pl.LightningDataModule):
             dataset,
             batch_size=self.batch_size,
             shuffle=shuffle,
+            sampler=sampler,
+            # Its own generator: creating an iterator then draws nothing from the global RNG.
+            generator=torch.Generator().manual_seed(self.seed),
             drop_last=drop_last and len(dataset) >= self.batch_size,
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
@@ -143,6 +171,9 @@ class ImageDataModule(pl.LightningDataModule):
         )
 
     def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        # Called once per batch actually trained on (prefetched batches are not counted yet).
+        if self._train_sampler is not None and self.trainer is not None and self.trainer.training:
+            self._train_sampler.batch_consumed()
         images, labels = batch
         return (normalize(images) if images.dtype == torch.uint8 else images), labels
 
