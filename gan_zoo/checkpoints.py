@@ -106,6 +106,28 @@ def check_compatible(module: nn.Module, checkpoint: dict[str, Any]) -> None:
         )
 
 
+def load_model(path: str | os.PathLike, *, trust: bool = False, map_location: str = "cpu") -> nn.Module:
+    """The model saved in a checkpoint, for sampling or evaluation, read with ``weights_only=True``.
+
+    The class comes from the checkpoint (recorded by gan_zoo or LightningCLI), its arguments from the
+    saved hyperparameters; the data module is not needed.
+
+    Raises:
+        CheckpointError: see :func:`read_checkpoint`; also when the class is not recorded.
+    """
+    checkpoint = read_checkpoint(path, trust=trust)
+    cls = saved_model_class(checkpoint)
+    if cls is None:
+        raise CheckpointError(
+            f"{path} does not record which model wrote it; use <Model>.load_from_checkpoint"
+        )
+    hparams = {k: v for k, v in checkpoint.get("hyper_parameters", {}).items() if not k.startswith("_")}
+    model = cls(**hparams)
+    model.on_load_checkpoint(checkpoint)
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.to(map_location).eval()
+
+
 def is_loadable(path: str | os.PathLike) -> bool:
     try:
         read_checkpoint(path, trust=True)

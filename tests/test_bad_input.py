@@ -246,3 +246,21 @@ def test_unknown_model_from_a_subprocess_exits_with_code_2(in_tmp):
         -1
     ] == "gan-zoo: error: Unknown model 'DCGANN'. Valid names: " + (", ".join(MODELS.names()) + ".")
     assert "Traceback" not in result.stderr
+
+
+def test_load_model_reads_weights_only_and_refuses_pickled_objects(in_tmp):
+    from gan_zoo.checkpoints import load_model
+    from gan_zoo.losses import Hinge
+
+    model = build_tiny("DCGAN")
+    restored = load_model(write_checkpoint(in_tmp / "plain.ckpt", model))
+    assert type(restored) is DCGAN and not restored.training
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(model.state_dict().values(), restored.state_dict().values(), strict=True)
+    )
+    # A loss given as an object is pickled into the hyperparameters: loading it could run code.
+    with_object = write_checkpoint(in_tmp / "object.ckpt", build_tiny("DCGAN", loss=Hinge()))
+    with pytest.raises(CheckpointError, match=r"needs full unpickling.*trust=True"):
+        load_model(with_object)
+    assert isinstance(load_model(with_object, trust=True).loss, Hinge)
