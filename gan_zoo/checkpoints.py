@@ -48,7 +48,7 @@ def read_checkpoint(path: str | os.PathLike, *, trust: bool = False) -> dict[str
             raise CheckpointError(f"{path} is not a checkpoint (not a file written by torch.save)") from None
         raise CheckpointError(
             f"{path} holds Python objects beyond tensors and needs full unpickling, which can run code "
-            "from the file; load it with trust=True (CLI: --trust_checkpoint true) only if you made it"
+            "from the file; load it with trust=True (CLI: --weights_only false) only if you made it"
         ) from None
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as error:
         raise CheckpointError(f"{path} is not a checkpoint or is truncated ({_first_line(error)})") from None
