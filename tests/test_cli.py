@@ -83,11 +83,12 @@ def test_existing_run_directory_is_never_overwritten(in_tmp):
     main(["fit", *TINY_FIT])
     config = run_dir(in_tmp) / "config.yaml"
     before = config.read_bytes()
-    with pytest.raises(RuntimeError, match=r"to NOT exist\. Aborting to avoid overwriting"):
+    with pytest.raises(SystemExit) as exit_:
         main([
             "fit", *TINY_FIT, "--trainer.logger", "TensorBoardLogger", "--trainer.logger.save_dir", "runs",
             "--trainer.logger.name", "dcgan-digits", "--trainer.logger.version", "0",
         ])  # fmt: skip
+    assert exit_.value.code == 2
     assert config.read_bytes() == before
 
 

@@ -1,5 +1,8 @@
 """Callbacks: they rely only on ``pl_module.sample`` and the data module."""
 
+from gan_zoo.callbacks.atomic_checkpoint import AtomicModelCheckpoint
+from gan_zoo.callbacks.divergence_guard import DivergenceError, DivergenceGuard
+from gan_zoo.callbacks.random_state import RandomState
 from gan_zoo.callbacks.sample_grid import SampleGrid
 
-__all__ = ["SampleGrid"]
+__all__ = ["AtomicModelCheckpoint", "DivergenceError", "DivergenceGuard", "RandomState", "SampleGrid"]

@@ -12,7 +12,8 @@ import torch
 from pytorch_lightning.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 
-from gan_zoo.core.checkpoint import CLASS_PATH_KEY, allow_zoo_objects
+from gan_zoo.checkpoints import MODEL_CLASS_KEY, check_compatible, class_path
+from gan_zoo.core.checkpoint import allow_zoo_objects
 from gan_zoo.core.distributed import prepare_for_distributed
 from gan_zoo.core.ema import ExponentialMovingAverage
 from gan_zoo.core.latent import truncated_normal
@@ -391,8 +392,8 @@ class AdversarialModule(pl.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["adversarial_schedule"] = {"d_steps": self._d_steps, "g_steps": self._g_steps}
-        # Lets gan_zoo.load_model / gan-zoo sample find the class of a model not built by the CLI.
-        checkpoint[CLASS_PATH_KEY] = f"{type(self).__module__}.{type(self).__qualname__}"
+        # Lets gan_zoo.load_model / gan-zoo sample find the class, and a resume refuse another model's file.
+        checkpoint[MODEL_CLASS_KEY] = class_path(type(self))
 
     @classmethod
     def load_from_checkpoint(  # type: ignore[override]
@@ -417,6 +418,7 @@ class AdversarialModule(pl.LightningModule):
             )
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        check_compatible(self, checkpoint)  # one clear line instead of load_state_dict's key dump
         schedule = checkpoint.get("adversarial_schedule", {})
         self._d_steps = schedule.get("d_steps", 0)
         self._g_steps = schedule.get("g_steps", 0)

@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from gan_zoo.checkpoints import MODEL_CLASS_KEY
+
 if TYPE_CHECKING:
     from gan_zoo.core.adversarial import AdversarialModule
 
 #: Checkpoint key under which :class:`AdversarialModule` records its class (``module.QualName``).
-CLASS_PATH_KEY = "gan_zoo_class_path"
+CLASS_PATH_KEY = MODEL_CLASS_KEY
 
 
 def checkpoint_safe_globals() -> list[type]:

@@ -12,6 +12,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Sampler, Subset
 
 from gan_zoo.data.in_memory import InMemoryImages, keep_batch
+from gan_zoo.data.sampler import ResumableRandomSampler
 from gan_zoo.data.semi_supervised import (
     UnlabelledAndLabelledBatches,
     choose_labelled,
@@ -19,6 +20,7 @@ from gan_zoo.data.semi_supervised import (
     partially_labelled,
 )
 from gan_zoo.data.transforms import normalize, resize_uint8, to_channels
+from gan_zoo.errors import InvalidDataError
 
 Split = Literal["train", "test"]
 
@@ -91,6 +93,8 @@ class ImageDataModule(pl.LightningDataModule):
         self.train_set: Dataset | None = None
         self.val_set: Dataset | None = None
         self.test_set: Dataset | None = None
+        self._train_sampler: ResumableRandomSampler | None = None
+        self._sampler_state: dict[str, Any] | None = None  # from a checkpoint, for the next sampler
 
     # ------------------------------------------------------------------ what the model is linked to
     @property
@@ -139,11 +143,27 @@ class ImageDataModule(pl.LightningDataModule):
 
     # ------------------------------------------------------------------ loaders
     def train_dataloader(self) -> DataLoader:
+        if self.train_set is None:
+            raise RuntimeError(f"{type(self).__name__}.setup() has not been called for this split")
         if self.labels_per_class is not None:
             labelled = self.labels_per_class * self.num_classes
             batches = UnlabelledAndLabelledBatches(len(self.train_set) - labelled, labelled, self.batch_size)
             return self._loader(self.train_set, batch_sampler=batches)
-        return self._loader(self.train_set, shuffle=True, drop_last=True)
+        # The order is a function of (seed, epoch), not of the global RNG, and resumes mid-epoch.
+        self._train_sampler = ResumableRandomSampler(len(self.train_set), self.batch_size, self.seed)
+        if self._sampler_state is not None:
+            self._train_sampler.load_state_dict(self._sampler_state)
+            self._sampler_state = None
+        return self._loader(self.train_set, drop_last=True, sampler=self._train_sampler)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The training order's position, saved in checkpoints by Lightning."""
+        if self._train_sampler is None or self.trainer is None:
+            return {}
+        return {"train_sampler": self._train_sampler.state_dict(self.trainer.num_training_batches)}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self._sampler_state = state_dict.get("train_sampler")
 
     def val_dataloader(self) -> DataLoader | list:
         # No held-out split: Lightning skips validation for an empty list.
@@ -158,6 +178,7 @@ class ImageDataModule(pl.LightningDataModule):
         shuffle: bool = False,
         drop_last: bool = False,
         batch_sampler: Sampler[list[int]] | None = None,
+        sampler: ResumableRandomSampler | None = None,
     ) -> DataLoader:
         if dataset is None:
             raise RuntimeError(f"{type(self).__name__}.setup() has not been called for this split")
@@ -167,11 +188,14 @@ class ImageDataModule(pl.LightningDataModule):
             batching = {
                 "batch_size": self.batch_size,
                 "shuffle": shuffle,
+                "sampler": sampler,
                 "drop_last": drop_last and len(dataset) >= self.batch_size,
             }
         return DataLoader(
             dataset,
             **batching,
+            # Its own generator: creating an iterator then draws nothing from the global RNG.
+            generator=torch.Generator().manual_seed(self.seed),
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
             collate_fn=keep_batch if in_memory else None,
@@ -179,8 +203,23 @@ class ImageDataModule(pl.LightningDataModule):
         )
 
     def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        # Called once per batch actually trained on (prefetched batches are not counted yet).
+        if self._train_sampler is not None and self.trainer is not None and self.trainer.training:
+            self._train_sampler.batch_consumed()
         images, labels = batch
         return (normalize(images) if images.dtype == torch.uint8 else images), labels
+
+
+def check_labels(labels: Tensor, num_classes: int | None, source: str) -> None:
+    """Raise :class:`InvalidDataError` for labels outside ``[0, num_classes)`` (once per split, not per
+    batch: a class-conditional model would otherwise fail deep inside an embedding lookup)."""
+    if num_classes is None or labels.numel() == 0:
+        return
+    low, high = int(labels.min()), int(labels.max())
+    if low < 0 or high >= num_classes:
+        raise InvalidDataError(
+            f"{source}: labels must lie in [0, {num_classes}), found values from {low} to {high}"
+        )
 
 
 class InMemoryImageDataModule(ImageDataModule):
@@ -195,6 +234,7 @@ class InMemoryImageDataModule(ImageDataModule):
 
     def make_dataset(self, split: Split) -> InMemoryImages:
         images, labels = self.load_split(split)
+        check_labels(labels, self.num_classes, f"{type(self).__name__} ({split})")
         _, height, _ = self.image_shape
         images = to_channels(resize_uint8(images, height), self.image_shape[0])
         return InMemoryImages(images, labels)

@@ -1,0 +1,146 @@
+"""Kill ``gan-zoo fit`` with SIGKILL at random points, resume with ``--ckpt_path last``, and check that
+the final generator and discriminator (and EMA, optimizers) are bit-identical to an uninterrupted run.
+
+    PYTHONPATH=$PWD python benchmarks/kill_resume.py --kills 20 --model dcgan
+    PYTHONPATH=$PWD python benchmarks/kill_resume.py --kills 20 --model wgan-gp
+
+Each trial: one run killed after a random delay (counted from its first checkpoint, so the kill lands
+anywhere in training, mid-epoch or not, possibly during a save), then resumed until it finishes. The
+script prints one line per trial and a summary; it exits non-zero unless every resume is exact.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+#: A tiny deterministic CPU run: DCGAN on 16×16 digits, checkpoints after every optimizer step.
+DCGAN = [
+    "--seed_everything", "0",
+    "--model", "DCGAN", "--model.latent_dim", "8", "--model.g_width", "4", "--model.d_width", "4",
+    "--model.ema_decay", "0.9",
+    "--model.g_lr_scheduler", "torch.optim.lr_scheduler.StepLR", "--model.g_lr_scheduler.step_size", "1",
+    "--data", "Digits", "--data.image_size", "16", "--data.batch_size", "32",
+    "--trainer.accelerator", "cpu", "--trainer.deterministic", "true",
+    "--trainer.max_epochs", "3", "--trainer.limit_train_batches", "12",
+    "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
+    "--checkpoint.every_n_train_steps", "1",
+]  # fmt: skip
+#: WGAN-GP: DCGAN with the Wasserstein objective, gradient penalty and five critic steps per G step.
+WGAN_GP = [
+    *DCGAN,
+    "--model.loss",
+    "wasserstein",
+    "--model.regularizers",
+    "[gradient_penalty]",
+    "--model.n_critic",
+    "5",
+]
+CONFIGS = {"dcgan": DCGAN, "wgan-gp": WGAN_GP}
+RUN_ROOT = Path("runs") / "dcgan-digits"
+
+
+def command(args: list[str]) -> list[str]:
+    return [sys.executable, "-m", "gan_zoo", "fit", *args]
+
+
+def environment() -> dict[str, str]:
+    return {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"}
+
+
+def run(args: list[str], cwd: Path) -> None:
+    result = subprocess.run(command(args), cwd=cwd, env=environment(), capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"gan-zoo fit failed:\n{result.stderr[-3000:]}")
+
+
+def run_and_kill(args: list[str], cwd: Path, delay: float) -> bool:
+    """Start a run, SIGKILL it ``delay`` seconds after its first checkpoint; False if it finished first."""
+    process = subprocess.Popen(command(args), cwd=cwd, env=environment(), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    while process.poll() is None and not list((cwd / RUN_ROOT).glob("version_*/checkpoints/last.ckpt")):
+        time.sleep(0.01)
+    time.sleep(delay)
+    if process.poll() is not None:
+        return False
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    return True
+
+
+def final_state(cwd: Path) -> dict[str, torch.Tensor]:
+    """Weights (G, D, EMA, buffers) and optimizer tensors of the newest run's last checkpoint."""
+    newest = max((cwd / RUN_ROOT).glob("version_*"), key=lambda p: int(p.name.split("_")[1]))
+    checkpoint = torch.load(newest / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    state = {f"model.{k}": v for k, v in checkpoint["state_dict"].items()}
+    for i, optimizer in enumerate(checkpoint["optimizer_states"]):
+        for p, slots in optimizer["state"].items():
+            state.update({f"opt{i}.{p}.{k}": v for k, v in slots.items() if torch.is_tensor(v)})
+    state["global_step"] = torch.tensor(checkpoint["global_step"])
+    return state
+
+
+def differences(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> list[str]:
+    if a.keys() != b.keys():
+        return sorted(a.keys() ^ b.keys())
+    return [k for k in a if not torch.equal(a[k], b[k])]
+
+
+def reference(args: list[str], workdir: Path) -> dict[str, torch.Tensor]:
+    cwd = workdir / "reference"
+    cwd.mkdir()
+    run(args, cwd)
+    return final_state(cwd)
+
+
+def trial(
+    args: list[str], workdir: Path, name: str, delay: float, expected: dict[str, torch.Tensor]
+) -> tuple[int | None, list[str]]:
+    """Kill after ``delay``, resume to the end: the step resumed from (``None`` if the run finished
+    before the kill) and the tensors that differ from ``expected``."""
+    cwd = workdir / name
+    cwd.mkdir()
+    killed = run_and_kill(args, cwd, delay)
+    resumed_from = int(final_state(cwd)["global_step"]) if killed else None
+    run([*args, "--ckpt_path", "last"], cwd)
+    return resumed_from, differences(expected, final_state(cwd))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--model", choices=sorted(CONFIGS), default="dcgan")
+    parser.add_argument("--max-delay", type=float, default=2.0, help="seconds after the first checkpoint")
+    parser.add_argument("--seed", type=int, default=0)
+    options = parser.parse_args()
+    args, rng = CONFIGS[options.model], random.Random(options.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        start = time.perf_counter()
+        expected = reference(args, workdir)
+        print(
+            f"reference run: {time.perf_counter() - start:.1f} s, global_step {int(expected['global_step'])}"
+        )
+        exact = 0
+        for k in range(options.kills):
+            delay = rng.uniform(0.0, options.max_delay)
+            step, diff = trial(args, workdir, f"trial{k}", delay, expected)
+            exact += not diff
+            where = f"resumed from step {step}" if step is not None else "finished before the kill"
+            verdict = "exact" if not diff else f"DIFFERS in {diff[:3]}"
+            print(f"kill {k + 1:2d} at +{delay:.2f} s, {where}: {verdict}")
+        print(f"{exact}/{options.kills} resumes bit-identical ({options.model})")
+    return 0 if exact == options.kills else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Exact resume: data order, RNG streams, atomic checkpoints, and SIGKILL-and-resume through the CLI."""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import build_tiny, make_trainer
+
+from gan_zoo.callbacks import AtomicModelCheckpoint, random_state
+from gan_zoo.callbacks.atomic_checkpoint import partial_path
+from gan_zoo.checkpoints import newest_loadable
+from gan_zoo.data.sampler import ResumableRandomSampler
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def load_benchmark():
+    spec = importlib.util.spec_from_file_location("kill_resume", REPO / "benchmarks" / "kill_resume.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def batches(sampler: ResumableRandomSampler, n: int) -> list[list[int]]:
+    """The first ``n`` batches of an iteration, each counted as consumed by training."""
+    indices = iter(sampler)
+    out = []
+    for _ in range(n):
+        out.append([next(indices) for _ in range(sampler.batch_size)])
+        sampler.batch_consumed()
+    return out
+
+
+def test_order_depends_only_on_seed_and_epoch():
+    a, b = ResumableRandomSampler(20, 4, seed=3), ResumableRandomSampler(20, 4, seed=3)
+    torch.rand(100)  # the global RNG plays no part
+    assert list(a) == list(b) == ResumableRandomSampler(20, 4, seed=3).permutation(0).tolist()
+    a.set_epoch(1)
+    assert list(a) != list(b) and sorted(a) == list(range(20))
+    assert list(ResumableRandomSampler(20, 4, seed=4)) != list(b)
+
+
+def test_sampler_resumes_mid_epoch_at_the_next_batch():
+    uninterrupted = ResumableRandomSampler(20, 4, seed=1)
+    uninterrupted.set_epoch(2)
+    expected = batches(uninterrupted, 5)
+    interrupted = ResumableRandomSampler(20, 4, seed=1)
+    interrupted.set_epoch(2)
+    batches(interrupted, 2)
+    state = interrupted.state_dict(epoch_length=5)
+    assert state == {"epoch": 2, "consumed": 2}
+    resumed = ResumableRandomSampler(20, 4, seed=1)
+    resumed.load_state_dict(state)
+    assert batches(resumed, 3) == expected[2:]
+    resumed.set_epoch(2)  # Lightning sets the epoch after the first fetch: no effect on the position
+    assert resumed.consumed == 5
+
+
+def test_a_finished_epoch_is_saved_as_the_start_of_the_next():
+    sampler = ResumableRandomSampler(20, 4, seed=1)
+    batches(sampler, 3)
+    assert sampler.state_dict(epoch_length=3) == {"epoch": 1, "consumed": 0}
+
+
+def test_random_state_round_trip():
+    state = random_state.capture()
+    expected = (torch.rand(3), random.random())
+    torch.rand(10), random.random()
+    random_state.restore(state)
+    assert torch.equal(torch.rand(3), expected[0]) and random.random() == expected[1]
+
+
+def test_failed_save_leaves_the_previous_checkpoint(tmp_path, digits, monkeypatch):
+    callback = AtomicModelCheckpoint(dirpath=tmp_path / "ckpt", save_last=True, save_top_k=0)
+    trainer = make_trainer(tmp_path, callbacks=[callback], enable_checkpointing=True)
+    trainer.fit(build_tiny("DCGAN"), datamodule=digits)
+    last = tmp_path / "ckpt" / "last.ckpt"
+    before = last.read_bytes()
+
+    def dies_half_way(checkpoint, path, storage_options=None):  # a kill or a full disk
+        Path(path).write_bytes(before[: len(before) // 2])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(trainer.strategy.checkpoint_io, "save_checkpoint", dies_half_way)
+    with pytest.raises(OSError, match="No space left"):
+        callback._save_checkpoint(trainer, str(last))
+    assert last.read_bytes() == before
+    assert partial_path(last).exists()  # the half file never took last.ckpt's name
+    assert newest_loadable(last.parent) == last
+
+
+def test_resume_skips_a_damaged_newer_checkpoint(tmp_path, digits):
+    callback = AtomicModelCheckpoint(dirpath=tmp_path, save_last=True)
+    trainer = make_trainer(tmp_path, callbacks=[callback], enable_checkpointing=True)
+    trainer.fit(build_tiny("DCGAN"), datamodule=digits)
+    newer = tmp_path / "epoch=9.ckpt"
+    newer.write_bytes((tmp_path / "last.ckpt").read_bytes()[:1000])
+    assert newest_loadable(tmp_path) != newer
+    assert newest_loadable(tmp_path).name in {"last.ckpt", "epoch=0-step=4.ckpt"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("config", ["dcgan", "wgan-gp"])
+def test_sigkill_then_resume_is_bit_identical(config, tmp_path):
+    """A CLI run killed right after its first checkpoints (mid-epoch) and resumed with
+    ``--ckpt_path last`` ends with exactly the weights and optimizer state of an uninterrupted run."""
+    bench = load_benchmark()
+    args = [*bench.CONFIGS[config], "--trainer.max_epochs", "2", "--trainer.limit_train_batches", "6"]
+    expected = bench.reference(args, tmp_path)
+    resumed_from, diff = bench.trial(args, tmp_path, "killed", 0.3, expected)
+    assert resumed_from is not None, "the run finished before the kill"
+    assert 0 < resumed_from < int(expected["global_step"])
+    assert diff == []
