@@ -13,6 +13,7 @@ from torch import Tensor, nn
 
 from gan_zoo.core.ema import ExponentialMovingAverage
 from gan_zoo.core.latent import truncated_normal
+from gan_zoo.core.performance import fast_adam_options
 from gan_zoo.core.step import Step
 from gan_zoo.losses import AdversarialLoss, get_loss
 from gan_zoo.losses.regularizers import Network, Regularizer, get_regularizer
@@ -230,9 +231,10 @@ class AdversarialModule(pl.LightningModule):
     def default_optimizer(self, params: Iterable[nn.Parameter], network: Network) -> torch.optim.Optimizer:
         """The paper's optimizer for ``network``; used when no ``g_optimizer``/``d_optimizer`` is given.
 
-        Default: Adam(lr 2e-4, β = (0.5, 0.999)), Radford et al. 2016 §4.
+        Default: Adam(lr 2e-4, β = (0.5, 0.999)), Radford et al. 2016 §4, with the fused kernel
+        (:func:`~gan_zoo.core.performance.fast_adam_options`).
         """
-        return torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999))
+        return torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999), **fast_adam_options())
 
     def configure_optimizers(self) -> Any:
         optimizers, schedulers = [], []
