@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import json
 import os
 import shutil
 import statistics
@@ -38,6 +37,7 @@ from gan_zoo.data import CIFAR10, FashionMNIST, ImageDataModule, ImageFolder
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "data"))
 from fixtures import write_cifar10, write_mnist_family  # the test suite's dataset writers
 from image_fixtures import natural_image
+from report import write_report
 
 BATCH = 64
 FASHION = Path("/usr/share/datasets/fashion-mnist")
@@ -154,18 +154,15 @@ def main() -> None:
                 f"{name:26} {row['gan_zoo']:13.0f} {row['torchvision']:17.0f} {row['ratio']:6.1f}×",
                 flush=True,
             )
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    meta = {
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "workers": args.workers,
-        "threads": args.threads,
-        "batch_size": BATCH,
-        "load_average_1min": [load, os.getloadavg()[0]],
-        "torch": torch.__version__,
-        "torchvision": torchvision.__version__,
-    }
-    args.json.write_text(json.dumps({"meta": meta, "results": results}, indent=2))
-    print(f"load average at the end: {os.getloadavg()[0]:.1f}; wrote {args.json}")
+    write_report(
+        args.json,
+        results,
+        load,
+        workers=args.workers,
+        threads=args.threads,
+        batch_size=BATCH,
+        torchvision=torchvision.__version__,
+    )
 
 
 if __name__ == "__main__":

@@ -18,11 +18,10 @@ GFLOP/s is counted with ``torch.utils.flop_counter.FlopCounterMode`` on one bare
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
-import platform
 import statistics
+import sys
 import tempfile
 import time
 import warnings
@@ -38,6 +37,9 @@ from torch.utils.flop_counter import FlopCounterMode
 from gan_zoo.core.performance import apply_performance
 from gan_zoo.data import InMemoryImageDataModule, normalize
 from gan_zoo.models import DCGAN
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import cpu_name, write_report
 
 BATCH = 64
 VARIANTS = {  # name -> (Lightning precision, channels_last, compile)
@@ -65,17 +67,6 @@ class RandomImages(InMemoryImageDataModule):
 
 
 # ---------------------------------------------------------------------------------------------- peak
-def cpu_name() -> str:
-    """The CPU's model name (``/proc/cpuinfo`` on Linux), else what ``platform`` knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def matmul_peak(dtype: torch.dtype, n: int = 1024, seconds: float = 1.0) -> float:
     """Best GFLOP/s of ``n×n @ n×n`` over short bursts: the machine's attainable compute right now."""
     a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
@@ -274,20 +265,16 @@ def main() -> None:
             print(
                 f"{row['shape']} {row['variant']}: {row['speedup_vs_fp32_trainer']:.2f}× fp32 (Trainer path)"
             )
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    meta = {
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "threads": args.threads,
-        "load_average_1min": [load, os.getloadavg()[0]],
-        "torch": torch.__version__,
-        "cpu": cpu_name(),
-        "matmul_peak_gflops": peaks,
-        "batch_size": BATCH,
-        "rounds": args.rounds,
-        "steps": args.steps,
-    }
-    args.json.write_text(json.dumps({"meta": meta, "results": results}, indent=2))
-    print(f"load average at the end: {os.getloadavg()[0]:.1f}; wrote {args.json}")
+    write_report(
+        args.json,
+        results,
+        load,
+        threads=args.threads,
+        matmul_peak_gflops=peaks,
+        batch_size=BATCH,
+        rounds=args.rounds,
+        steps=args.steps,
+    )
 
 
 if __name__ == "__main__":
