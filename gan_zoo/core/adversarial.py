@@ -231,10 +231,11 @@ class AdversarialModule(pl.LightningModule):
     def default_optimizer(self, params: Iterable[nn.Parameter], network: Network) -> torch.optim.Optimizer:
         """The paper's optimizer for ``network``; used when no ``g_optimizer``/``d_optimizer`` is given.
 
-        Default: Adam(lr 2e-4, β = (0.5, 0.999)), Radford et al. 2016 §4, with the fused kernel
-        (:func:`~gan_zoo.core.performance.fast_adam_options`).
+        Default: Adam(lr 2e-4, β = (0.5, 0.999)), Radford et al. 2016 §4, with the fused kernel unless
+        the network's gradients are clipped (:func:`~gan_zoo.core.performance.fast_adam_options`).
         """
-        return torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999), **fast_adam_options())
+        fast = fast_adam_options(grad_clip=bool(self._grad_clip[network]))
+        return torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999), **fast)
 
     def configure_optimizers(self) -> Any:
         optimizers, schedulers = [], []

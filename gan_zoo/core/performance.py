@@ -42,13 +42,18 @@ def apply_performance(module: nn.Module, *, channels_last: bool = False, compile
     return module
 
 
-def fast_adam_options() -> dict[str, Any]:
+def fast_adam_options(grad_clip: bool = False) -> dict[str, Any]:
     """Keyword arguments that pick Adam's fastest implementation on this PyTorch: ``fused=True``.
 
     The fused kernel updates all parameters of a group in one pass (CPU since PyTorch 2.4, CUDA
     since 2.0), instead of a Python loop over parameters or a chain of ``foreach`` ops.
+
+    Args:
+        grad_clip: the network's gradients are clipped. Then PyTorch's default implementation is
+            kept: a fused optimizer unscales mixed-precision gradients inside its step, after the
+            point where clipping happens, and Lightning refuses to clip for it.
     """
-    return {"fused": True}
+    return {} if grad_clip else {"fused": True}
 
 
 class Performance(pl.Callback):

@@ -118,3 +118,10 @@ def test_default_optimizer_is_fused_adam_with_the_paper_settings():
         assert isinstance(optimizer, torch.optim.Adam)
         assert optimizer.defaults["fused"] is True
         assert optimizer.defaults["lr"] == 2e-4 and optimizer.defaults["betas"] == (0.5, 0.999)
+
+
+def test_clipped_network_keeps_the_unfused_adam_lightning_can_clip():
+    model = build_tiny("DCGAN", g_grad_clip=1.0)
+    g_opt, d_opt = model.configure_optimizers()[0]
+    assert not g_opt.defaults["fused"]  # Lightning cannot clip before a fused step unscales
+    assert d_opt.defaults["fused"] is True
