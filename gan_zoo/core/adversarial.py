@@ -17,6 +17,7 @@ from gan_zoo.core.checkpoint import allow_zoo_objects
 from gan_zoo.core.distributed import prepare_for_distributed
 from gan_zoo.core.ema import ExponentialMovingAverage
 from gan_zoo.core.latent import truncated_normal
+from gan_zoo.core.performance import fast_adam_options
 from gan_zoo.core.step import Step
 from gan_zoo.losses import AdversarialLoss, get_loss
 from gan_zoo.losses.regularizers import Network, Regularizer, get_regularizer
@@ -241,9 +242,11 @@ class AdversarialModule(pl.LightningModule):
     def default_optimizer(self, params: Iterable[nn.Parameter], network: Network) -> torch.optim.Optimizer:
         """The paper's optimizer for ``network``; used when no ``g_optimizer``/``d_optimizer`` is given.
 
-        Default: Adam(lr 2e-4, β = (0.5, 0.999)), Radford et al. 2016 §4.
+        Default: Adam(lr 2e-4, β = (0.5, 0.999)), Radford et al. 2016 §4, with the fused kernel unless
+        the network's gradients are clipped (:func:`~gan_zoo.core.performance.fast_adam_options`).
         """
-        return torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999))
+        fast = fast_adam_options(grad_clip=bool(self._grad_clip[network]))
+        return torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999), **fast)
 
     def configure_optimizers(self) -> Any:
         optimizers, schedulers = [], []

@@ -1,0 +1,72 @@
+"""Opt-in speed switches for G and D: channels_last memory format and ``torch.compile``.
+
+In a config, add the callback (it applies the switches before the optimizers are built)::
+
+    trainer:
+      callbacks:
+        - class_path: gan_zoo.core.performance.Performance
+          init_args: {channels_last: true, compile: false}
+
+Both are off by default: channels_last helps convolutions on GPUs with tensor cores and on CPUs with
+oneDNN, but not every layer is faster in it; ``torch.compile`` pays a compilation of tens of seconds
+to minutes at the first step, which only long runs earn back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from torch import nn
+
+
+def apply_performance(module: nn.Module, *, channels_last: bool = False, compile: bool = False) -> nn.Module:
+    """Switch ``module.generator`` and ``module.discriminator`` (in place) to the requested modes.
+
+    Args:
+        module: an :class:`~gan_zoo.core.AdversarialModule` (anything with ``generator`` and
+            ``discriminator`` submodules).
+        channels_last: store 4-D weights as NHWC; convolutions then run (and output) channels_last.
+        compile: ``nn.Module.compile()`` each network in place, so parameter names and checkpoints
+            stay those of the eager model (no ``_orig_mod.`` prefix).
+
+    Returns:
+        ``module``, for chaining.
+    """
+    for network in (module.generator, module.discriminator):
+        if channels_last:
+            network.to(memory_format=torch.channels_last)
+        if compile:
+            network.compile()
+    return module
+
+
+def fast_adam_options(grad_clip: bool = False) -> dict[str, Any]:
+    """Keyword arguments that pick Adam's fastest implementation on this PyTorch: ``fused=True``.
+
+    The fused kernel updates all parameters of a group in one pass (CPU since PyTorch 2.4, CUDA
+    since 2.0), instead of a Python loop over parameters or a chain of ``foreach`` ops.
+
+    Args:
+        grad_clip: the network's gradients are clipped. Then PyTorch's default implementation is
+            kept: a fused optimizer unscales mixed-precision gradients inside its step, after the
+            point where clipping happens, and Lightning refuses to clip for it.
+    """
+    return {} if grad_clip else {"fused": True}
+
+
+class Performance(pl.Callback):
+    """Applies :func:`apply_performance` when training or evaluation starts (YAML-configurable).
+
+    Args:
+        channels_last: store G's and D's weights in channels_last format.
+        compile: ``torch.compile`` G and D.
+    """
+
+    def __init__(self, channels_last: bool = False, compile: bool = False) -> None:
+        self.channels_last = channels_last
+        self.compile = compile
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        apply_performance(pl_module, channels_last=self.channels_last, compile=self.compile)

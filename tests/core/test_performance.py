@@ -1,0 +1,127 @@
+"""Speed switches (channels_last, compile, fused Adam) and the absence of per-step host syncs."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+import torch
+from conftest import build_tiny
+
+from gan_zoo.core.performance import Performance, apply_performance
+
+#: Tensor methods that copy a value to the host: on a GPU each one waits for the queued kernels.
+SYNCING_METHODS = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__")
+
+
+@contextlib.contextmanager
+def count_host_reads(monkeypatch: pytest.MonkeyPatch):
+    """Count every call of :data:`SYNCING_METHODS` on any tensor while the block runs."""
+    calls: list[str] = []
+    with monkeypatch.context() as patch:
+        for name in SYNCING_METHODS:
+            original = getattr(torch.Tensor, name)
+
+            def counted(self, *args, _original=original, _name=name, **kwargs):
+                calls.append(_name)
+                return _original(self, *args, **kwargs)
+
+            patch.setattr(torch.Tensor, name, counted)
+        yield calls
+
+
+def host_reads_during_fit(model, digits, trainer_factory, monkeypatch, batches: int) -> list[str]:
+    # A logger that only writes at the end: per-step syncs would show up as reads growing with batches.
+    trainer = trainer_factory(limit_train_batches=batches, log_every_n_steps=10_000)
+    digits.setup("fit")  # loading the data may read values; only the loop is under test
+    with count_host_reads(monkeypatch) as calls:
+        trainer.fit(model, datamodule=digits)
+    return calls
+
+
+def test_training_step_reads_nothing_back_from_the_device(digits, trainer_factory, monkeypatch):
+    model = build_tiny("DCGAN", n_critic=2)  # batches with and without a G step
+    calls: list[str] = []
+    original_step = model.training_step
+
+    def counted_step(*args, **kwargs):
+        with count_host_reads(monkeypatch) as step_calls:
+            original_step(*args, **kwargs)
+        calls.extend(step_calls)
+
+    monkeypatch.setattr(model, "training_step", counted_step)
+    trainer_factory(limit_train_batches=4).fit(model, datamodule=digits)
+    assert model._d_steps == 4  # the patched step really ran
+    assert calls == []
+
+
+def test_fit_loop_adds_no_host_reads_per_batch(digits, trainer_factory, monkeypatch):
+    """Whatever Lightning reads back per epoch is fine; reads that grow with the batches are syncs."""
+    few = host_reads_during_fit(build_tiny("DCGAN"), digits, trainer_factory, monkeypatch, batches=2)
+    many = host_reads_during_fit(build_tiny("DCGAN"), digits, trainer_factory, monkeypatch, batches=6)
+    assert len(many) == len(few), sorted(set(many))
+
+
+def test_counter_sees_a_sync(monkeypatch):
+    with count_host_reads(monkeypatch) as calls:
+        bool(torch.ones(()) > 0)
+        torch.ones(2).sum().item()
+    assert calls == ["__bool__", "item"]
+
+
+def test_channels_last_converts_weights_and_keeps_outputs():
+    model = build_tiny("DCGAN")
+    z, x = torch.randn(4, model.latent_dim), torch.rand(4, 1, 16, 16) * 2 - 1
+    model.eval()
+    before = model.generator(z), model.discriminator(x)
+    apply_performance(model, channels_last=True)
+    for network in (model.generator, model.discriminator):
+        for weight in (p for p in network.parameters() if p.ndim == 4):
+            assert weight.is_contiguous(memory_format=torch.channels_last)
+    after = model.generator(z), model.discriminator(x)
+    for old, new in zip(before, after, strict=True):
+        torch.testing.assert_close(new, old, rtol=1e-4, atol=1e-5)
+
+
+def test_compile_is_in_place_and_keeps_checkpoint_keys():
+    model = build_tiny("DCGAN")
+    keys = list(model.state_dict())
+    apply_performance(model, compile=True)
+    assert model.generator._compiled_call_impl is not None
+    assert model.discriminator._compiled_call_impl is not None
+    assert list(model.state_dict()) == keys  # no "_orig_mod." prefix: checkpoints stay interchangeable
+
+
+def test_switches_are_off_by_default():
+    model = build_tiny("DCGAN")
+    apply_performance(model)
+    assert model.generator._compiled_call_impl is None
+    conv = next(p for p in model.discriminator.parameters() if p.ndim == 4 and p.shape[1] > 1)
+    assert conv.is_contiguous() and not conv.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_performance_callback_applies_before_the_optimizers(digits, trainer_factory):
+    model = build_tiny("DCGAN")
+    before = [p.detach().clone() for p in model.discriminator.parameters()]
+    trainer = trainer_factory(limit_train_batches=2, callbacks=[Performance(channels_last=True)])
+    trainer.fit(model, datamodule=digits)
+    conv = next(p for p in model.discriminator.parameters() if p.ndim == 4 and p.shape[1] > 1)
+    assert conv.is_contiguous(memory_format=torch.channels_last)
+    # the optimizer holds the converted parameters, so training still changed them
+    assert any(not torch.equal(p, q) for p, q in zip(model.discriminator.parameters(), before, strict=True))
+
+
+def test_default_optimizer_is_fused_adam_with_the_paper_settings():
+    model = build_tiny("DCGAN")
+    g_opt, d_opt = model.configure_optimizers()[0]
+    for optimizer in (g_opt, d_opt):
+        assert isinstance(optimizer, torch.optim.Adam)
+        assert optimizer.defaults["fused"] is True
+        assert optimizer.defaults["lr"] == 2e-4 and optimizer.defaults["betas"] == (0.5, 0.999)
+
+
+def test_clipped_network_keeps_the_unfused_adam_lightning_can_clip():
+    model = build_tiny("DCGAN", g_grad_clip=1.0)
+    g_opt, d_opt = model.configure_optimizers()[0]
+    assert not g_opt.defaults["fused"]  # Lightning cannot clip before a fused step unscales
+    assert d_opt.defaults["fused"] is True
