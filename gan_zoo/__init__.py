@@ -1,6 +1,6 @@
 """gan_zoo: generative adversarial networks as PyTorch Lightning modules, each next to its paper."""
 
-from gan_zoo.callbacks import SampleGrid
+from gan_zoo.callbacks import FID, KID, InceptionScore, MiFID, SampleGrid
 from gan_zoo.core import AdversarialModule, ExponentialMovingAverage
 from gan_zoo.data import CIFAR10, MNIST, DatasetNotFoundError, Digits, FashionMNIST, ImageDataModule
 from gan_zoo.losses import LOSSES, AdversarialLoss, get_loss
@@ -12,7 +12,9 @@ __all__ = [
     "CGAN",
     "CIFAR10",
     "DCGAN",
+    "FID",
     "GAN",
+    "KID",
     "LOSSES",
     "MNIST",
     "MODELS",
@@ -23,6 +25,8 @@ __all__ = [
     "ExponentialMovingAverage",
     "FashionMNIST",
     "ImageDataModule",
+    "InceptionScore",
+    "MiFID",
     "SampleGrid",
     "get_loss",
 ]
