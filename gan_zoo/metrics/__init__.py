@@ -4,6 +4,8 @@ diversity)."""
 
 from gan_zoo.metrics.cache import RealFeatureCache, default_cache_dir
 from gan_zoo.metrics.classifier import ClassifierFeatures, DomainClassifier, shipped_classifiers
+from gan_zoo.metrics.discriminability import Discriminability, discriminability
+from gan_zoo.metrics.diversity import ClassDiversity, class_diversity
 from gan_zoo.metrics.extractors import build_feature_extractor, feature_extractor_names
 from gan_zoo.metrics.features import FeatureExtractor
 from gan_zoo.metrics.inception import InceptionV3, InceptionWeightsNotFoundError
@@ -21,7 +23,9 @@ from gan_zoo.metrics.sample_metrics import (
 
 __all__ = [
     "SAMPLE_METRICS",
+    "ClassDiversity",
     "ClassifierFeatures",
+    "Discriminability",
     "DomainClassifier",
     "FeatureExtractor",
     "InceptionV3",
@@ -29,7 +33,9 @@ __all__ = [
     "RealFeatureCache",
     "SampleMetric",
     "build_feature_extractor",
+    "class_diversity",
     "default_cache_dir",
+    "discriminability",
     "evaluate_model",
     "evaluate_samples",
     "feature_extractor_names",
