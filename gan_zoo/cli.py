@@ -76,7 +76,7 @@ def build_cli(args: list[str] | None = None, run: bool = True) -> GanZooCLI:
 
 #: Commands beyond LightningCLI's, as ``name -> "module:function"``; each function takes the
 #: remaining arguments. Imported lazily so ``gan-zoo fit`` never pays for them.
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {"evaluate": "gan_zoo.commands.evaluate:main"}
 
 
 def main(args: list[str] | None = None) -> None:
