@@ -1,6 +1,6 @@
 """gan_zoo: generative adversarial networks as PyTorch Lightning modules, each next to its paper."""
 
-from gan_zoo.callbacks import SampleGrid
+from gan_zoo.callbacks import FID, KID, InceptionScore, MiFID, SampleGrid
 from gan_zoo.core import (
     AdversarialDDPStrategy,
     AdversarialModule,
@@ -48,7 +48,9 @@ __all__ = [
     "CGAN",
     "CIFAR10",
     "DCGAN",
+    "FID",
     "GAN",
+    "KID",
     "LOSSES",
     "LSGAN",
     "LSUN",
@@ -70,6 +72,8 @@ __all__ = [
     "FashionMNISTCaptions",
     "ImageDataModule",
     "ImageFolder",
+    "InceptionScore",
+    "MiFID",
     "ProGAN",
     "Regularizer",
     "SampleGrid",

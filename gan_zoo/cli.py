@@ -195,6 +195,7 @@ def _epilog() -> str:
 COMMANDS: dict[str, str] = {
     "singan": "gan_zoo.commands.singan:main",
     "sample": "gan_zoo.commands.sample:main",
+    "evaluate": "gan_zoo.commands.evaluate:main",
 }
 
 

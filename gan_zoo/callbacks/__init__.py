@@ -4,5 +4,17 @@ from gan_zoo.callbacks.atomic_checkpoint import AtomicModelCheckpoint
 from gan_zoo.callbacks.divergence_guard import DivergenceError, DivergenceGuard
 from gan_zoo.callbacks.random_state import RandomState
 from gan_zoo.callbacks.sample_grid import SampleGrid
+from gan_zoo.callbacks.sample_metrics import FID, KID, InceptionScore, MiFID, SampleMetricCallback
 
-__all__ = ["AtomicModelCheckpoint", "DivergenceError", "DivergenceGuard", "RandomState", "SampleGrid"]
+__all__ = [
+    "FID",
+    "KID",
+    "AtomicModelCheckpoint",
+    "DivergenceError",
+    "DivergenceGuard",
+    "InceptionScore",
+    "MiFID",
+    "RandomState",
+    "SampleGrid",
+    "SampleMetricCallback",
+]

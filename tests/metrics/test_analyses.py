@@ -1,0 +1,108 @@
+"""AC-GAN analyses on constructed cases whose answers are known."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from torchmetrics.functional.image import structural_similarity_index_measure
+
+from gan_zoo.data import to_uint8
+from gan_zoo.metrics import FeatureExtractor
+from gan_zoo.metrics.discriminability import discriminability
+from gan_zoo.metrics.diversity import class_diversity, mean_pairwise_msssim, msssim_betas, pairwise_msssim
+
+sys.path.insert(0, str(Path(__file__).parent))
+from metric_helpers import ClassPainter, Constructed, ImageBank
+
+
+class BrightnessReader(FeatureExtractor):
+    """A "classifier" of 10 classes: the class of an image is round(mean pixel / 25)."""
+
+    name, num_features, num_logits = "brightness", 1, 10
+
+    def extract(self, images):
+        brightness = images.float().mean(dim=(1, 2, 3))
+        predicted = (brightness / 25).round().long().clamp(0, 9)
+        return brightness[:, None], torch.nn.functional.one_hot(predicted, 10).float()
+
+
+def flat_images(values: list[float]) -> torch.Tensor:
+    """One 16×16 gray image per uint8 value, in [-1, 1]."""
+    return torch.tensor(values).view(-1, 1, 1, 1).expand(-1, 1, 16, 16) / 127.5 - 1
+
+
+def test_discriminability_overall_and_per_class():
+    brightness = [25.0 * c for c in range(10)]
+    brightness[3] = 100.0  # class 3 comes out looking like class 4
+    model = ClassPainter(flat_images(brightness), torch.zeros(10))
+    result = discriminability(model, BrightnessReader(), samples_per_class=7, batch_size=5)
+    assert result.per_class == [1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    assert result.overall == pytest.approx(0.9)
+    assert result.samples_per_class == 7
+
+
+def test_discriminability_needs_a_conditional_model_of_the_classifiers_classes():
+    with pytest.raises(ValueError, match="needs a class-conditional model"):
+        discriminability(ImageBank(torch.zeros(4, 1, 16, 16)), BrightnessReader(), 2)
+    with pytest.raises(ValueError, match="knows 10 classes, the model 3"):
+        discriminability(ClassPainter(flat_images([0, 1, 2]), torch.zeros(3)), BrightnessReader(), 2)
+
+
+@pytest.mark.parametrize(
+    ("side", "scales"), [(16, 1), (28, 1), (32, 2), (63, 2), (64, 3), (128, 4), (256, 5), (512, 5)]
+)
+def test_msssim_scales_keep_the_coarsest_scale_at_16_pixels(side, scales):
+    betas = msssim_betas(side)
+    assert len(betas) == scales and sum(betas) == pytest.approx(1.0)
+    assert betas[0] / betas[-1] == pytest.approx(
+        0.0448 / (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)[scales - 1]
+    )
+    images = torch.randint(
+        0, 256, (2, 1, side, side), dtype=torch.uint8, generator=torch.Generator().manual_seed(0)
+    )
+    same = pairwise_msssim(images, images)  # torchmetrics accepts these settings at this size
+    assert torch.allclose(same, torch.ones(2), atol=1e-5)
+
+
+def test_msssim_refuses_images_below_16_pixels():
+    with pytest.raises(ValueError, match="at least 16×16"):
+        msssim_betas(8)
+
+
+def test_one_scale_is_plain_ssim():
+    g = torch.Generator().manual_seed(1)
+    base = torch.rand(3, 1, 20, 20, generator=g)
+    a, b = (
+        to_uint8(base * 2 - 1),
+        to_uint8((base + 0.2 * torch.rand(3, 1, 20, 20, generator=g)).clamp(0, 1) * 2 - 1),
+    )
+    expected = structural_similarity_index_measure(
+        a.float() / 255, b.float() / 255, sigma=1.5, kernel_size=11, data_range=1.0, reduction="none"
+    )
+    assert torch.allclose(pairwise_msssim(a, b), expected, atol=1e-5)
+    assert mean_pairwise_msssim(torch.stack([a[0], b[0], a[1], b[1]])) == pytest.approx(
+        float(expected[:2].mean()), abs=1e-5
+    )
+
+
+def real_data(per_class: int = 40) -> Constructed:
+    """Class 0: a ramp with mild noise; class 1: the ramp with more noise (both 16×16)."""
+    g = torch.Generator().manual_seed(2)
+    ramp = torch.linspace(0, 255, 16).view(1, 1, 1, 16).expand(per_class, 1, 16, 16)
+    noise = torch.rand(2 * per_class, 1, 16, 16, generator=g) * 255
+    images = torch.cat([0.8 * ramp + 0.2 * noise[:per_class], 0.5 * ramp + 0.5 * noise[per_class:]])
+    labels = torch.arange(2).repeat_interleave(per_class)
+    return Constructed(images.round().to(torch.uint8), labels)
+
+
+def test_class_diversity_against_real_data():
+    # Class 0 always draws the same image (no diversity); class 1 draws pure noise (all diversity).
+    model = ClassPainter(torch.stack([flat_images([128])[0], flat_images([0])[0]]), torch.tensor([0.0, 1.0]))
+    result = class_diversity(model, real_data(), pairs=10, batch_size=8)
+    assert result.generated[0] == pytest.approx(1.0, abs=1e-5)
+    assert result.generated[1] < 0.1
+    assert result.generated[1] < result.real[1] < result.real[0] < 1.0
+    assert result.share_at_least_as_diverse == 0.5 and result.pairs == 10

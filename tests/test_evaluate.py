@@ -1,0 +1,124 @@
+"""``gan-zoo evaluate``: the callback's numbers from the checkpoint, the analyses, the files it writes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import build_tiny, make_trainer
+from test_cli import TINY_FIT
+
+from gan_zoo.cli import build_cli, main
+from gan_zoo.data import Digits
+
+sys.path.insert(0, str(Path(__file__).parent / "metrics"))
+from metric_helpers import random_classifier
+
+# Digits at 16×16, one short epoch: test_cli's tiny fit without its model.
+DATA_AND_TRAINER = [
+    x
+    for k, v in zip(TINY_FIT[::2], TINY_FIT[1::2], strict=True)
+    if not k.startswith("--model")
+    for x in (k, v)
+]
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    random_classifier().save(tmp_path / "random.pt")
+    return tmp_path
+
+
+def checkpoint(root: Path, name: str) -> Path:
+    return root / "runs" / f"{name}-digits" / "version_0" / "checkpoints" / "last.ckpt"
+
+
+@pytest.mark.filterwarnings("ignore:Metric `.*` will save all extracted features")
+def test_evaluate_reproduces_the_callbacks_from_the_checkpoint(workdir, capsys):
+    options = ["--feature_extractor=random.pt", "--num_samples=200", "--batch_size=50", "--cache_dir=cache"]
+    options += ["--num_real_samples=300"]
+    callbacks = [f"--trainer.callbacks.{o.lstrip('-')}" for o in options]
+    cli = build_cli(
+        ["fit", *TINY_FIT, "--trainer.callbacks+=FID", *callbacks, "--trainer.callbacks+=KID", *callbacks]
+    )
+    logged = {k: float(v) for k, v in cli.trainer.callback_metrics.items() if k.startswith("eval/")}
+    assert set(logged) == {"eval/random/fid", "eval/random/kid_mean", "eval/random/kid_std"}
+
+    ckpt = checkpoint(workdir, "dcgan")
+    main([
+        "evaluate", "--ckpt", str(ckpt), "--data", "digits", "--metrics", "fid,kid", "--num-samples", "200",
+        "--batch-size", "50", "--feature-extractor", "random.pt", "--cache-dir", "cache", "--num-real", "300",
+        "--no-progress",
+    ])  # fmt: skip
+    report = json.loads(ckpt.with_name("last-evaluation.json").read_text())
+    assert report["model"] == "gan_zoo.models.dcgan.DCGAN"
+    for name in ("fid", "kid_mean", "kid_std"):
+        assert report["metrics"][name] == pytest.approx(logged[f"eval/random/{name}"], rel=1e-6), name
+    printed = capsys.readouterr().out
+    assert "fid" in printed and f"{report['metrics']['fid']:.4f}" in printed
+
+
+def test_conditional_model_accuracy_and_diversity(workdir, capsys):
+    build_cli(["fit", "--model", "CGAN", "--model.latent_dim", "8", *DATA_AND_TRAINER])
+    ckpt = checkpoint(workdir, "cgan")
+    args = [
+        "evaluate",
+        "--ckpt",
+        str(ckpt),
+        "--data",
+        "Digits",
+        "--metrics",
+        "accuracy,diversity",
+        "--num-samples",
+        "40",
+    ]
+    main([*args, "--pairs", "3", "--batch-size", "20", "--no-progress"])
+    report = json.loads(ckpt.with_name("last-evaluation.json").read_text())
+    accuracy, diversity = report["accuracy"], report["diversity"]
+    assert accuracy["classifier"] == "digits" and accuracy["samples_per_class"] == 4
+    assert list(accuracy["per_class"]) == list("0123456789")
+    assert accuracy["overall"] == pytest.approx(sum(accuracy["per_class"].values()) / 10)
+    assert accuracy["real_test_accuracy"] > 0.95  # the shipped classifier's record
+    assert set(diversity["msssim"]) == set("0123456789") and diversity["pairs"] == 3
+    shares = [d["generated"] <= d["real"] for d in diversity["msssim"].values()]
+    assert diversity["share_at_least_as_diverse"] == pytest.approx(sum(shares) / 10)
+    printed = capsys.readouterr().out
+    assert "accuracy overall" in printed and "classes at least as diverse as real data" in printed
+
+    # A second evaluation never overwrites the first report.
+    main([*args, "--pairs", "3", "--batch-size", "20", "--no-progress"])
+    assert ckpt.with_name("last-evaluation-1.json").is_file()
+    with pytest.raises(SystemExit):
+        main([*args, "--output", str(ckpt.with_name("last-evaluation.json"))])
+    assert "exists" in capsys.readouterr().err
+
+
+def test_checkpoints_without_a_recorded_class_need_model(workdir, tmp_path):
+    model, data = build_tiny("DCGAN"), Digits(image_size=16, batch_size=16)
+    trainer = make_trainer(tmp_path, limit_train_batches=1)
+    trainer.fit(model, datamodule=data)
+    trainer.save_checkpoint(tmp_path / "plain.ckpt")
+    args = ["evaluate", "--ckpt", str(tmp_path / "plain.ckpt"), "--data", "Digits", "--num-samples", "20"]
+    args += ["--batch-size", "10", "--feature-extractor", "random.pt", "--num-real", "200", "--no-cache"]
+    args += ["--no-progress"]
+    with pytest.raises(ValueError, match=r"pass --model, one of: .*DCGAN"):
+        main(args)
+    main([*args, "--model", "DCGAN", "--metrics", "fid,is,mifid"])
+    report = json.loads((tmp_path / "plain-evaluation.json").read_text())
+    assert set(report["metrics"]) == {"fid", "is_mean", "is_std", "mifid"}
+
+
+def test_bad_requests_are_explained(workdir, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--ckpt", "x.ckpt", "--data", "Digits", "--metrics", "fid,precision"])
+    assert (
+        "unknown metrics ['precision']; valid: fid, kid, is, mifid, accuracy, diversity"
+        in capsys.readouterr().err
+    )
+    with pytest.raises(FileNotFoundError, match=r"x\.ckpt does not exist"):
+        main(["evaluate", "--ckpt", "x.ckpt", "--data", "Digits"])
+    with pytest.raises(ValueError, match=r"Unknown dataset 'Digitz'\. Valid names: CIFAR10, Digits"):
+        main(["evaluate", "--ckpt", "x.ckpt", "--data", "Digitz", "--model", "DCGAN"])
