@@ -67,7 +67,7 @@ def test_unknown_model_lists_valid_names(in_tmp, capsys):
     message = fails([*BASE, "--model", "DCGANN"], capsys)
     assert message == f"Unknown model 'DCGANN'. Valid names: {', '.join(MODELS.names())}."
     assert_nothing_written(in_tmp)
-    with pytest.raises(UnknownNameError, match="Valid names: .*CGAN, DCGAN, GAN"):
+    with pytest.raises(UnknownNameError, match=r"Valid names: .*CGAN, DCGAN, GAN"):
         MODELS.get("DCGANN")
 
 
