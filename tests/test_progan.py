@@ -32,6 +32,9 @@ def test_shapes_at_each_stage(stage):
         discriminator = at(model.discriminator, stage, alpha)
         assert discriminator(torch.randn(5, 1, resolution, resolution)).shape == (5,)
         assert discriminator(torch.randn(5, 1, 16, 16)).shape == (5,)
+    if stage:
+        with pytest.raises(ValueError, match="smaller than the current resolution"):
+            model.discriminator(torch.randn(5, 1, 2, 2))
 
 
 @pytest.mark.parametrize("stage", [1, 2])

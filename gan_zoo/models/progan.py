@@ -25,7 +25,8 @@ Other ingredients, each a layer in :mod:`gan_zoo.layers`:
 
 **Sizes.** As in the authors' code, both networks take and give images at the final resolution:
 G's output at the current resolution r is nearest-upsampled to H×H and D average-pools its input
-down to r, so sample grids, metrics and the gradient penalty see one shape throughout training.
+down to r, so sample grids, metrics and the gradient penalty see one shape throughout training (the
+penalty is thus taken with respect to the full-size images, as there).
 Real batches arrive at full resolution from any data module — the dataset is never reloaded — and
 are pooled (and faded) on the device. The batch size per resolution is met by taking the first
 ``batch_sizes[r]`` images of each loader batch, so ``data.batch_size`` must be at least the largest
@@ -70,6 +71,10 @@ def upsample(x: Tensor, size: int) -> Tensor:
 
 def downsample(x: Tensor, size: int) -> Tensor:
     """Average pooling of a square batch down to ``size``×``size`` (the paper's box filter)."""
+    if x.shape[-1] < size:
+        raise ValueError(
+            f"images of {x.shape[-1]}×{x.shape[-1]} are smaller than the current resolution {size}"
+        )
     return x if x.shape[-1] == size else F.avg_pool2d(x, x.shape[-1] // size)
 
 
