@@ -57,6 +57,7 @@ def offline_run(tmp_path_factory) -> Path:
         "WANDB_CACHE_DIR": str(root / "wandb-cache"),
         "WANDB_CONFIG_DIR": str(root / "wandb-config"),
         "PYTHONWARNINGS": "ignore",
+        "OMP_NUM_THREADS": "1",  # tiny networks: threads only add waiting
     }
     args = [*TINY_FIT, "--trainer.max_epochs", "2", "--trainer.log_every_n_steps", "1"]
     command = [sys.executable, "-m", "gan_zoo", "fit", "--config", str(WANDB_LAYER), *args]

@@ -252,6 +252,14 @@ def _torchrun_worker(rank: int, world_size: int, port: int, out: Path) -> None:
     model = DCGAN((1, 16, 16), latent_dim=8, g_width=4, d_width=4)
     trainer.fit(model, datamodule=Digits(image_size=16, batch_size=8))
 
+    # A parameter with a gradient on rank 0 only, one with none anywhere.
+    used_here, unused = nn.Parameter(torch.zeros(3)), nn.Parameter(torch.zeros(3))
+    used_here.grad = torch.full((3,), 4.0) if rank == 0 else None
+    trainer.strategy.find_unused_parameters = True
+    trainer.strategy.average_gradients([used_here, unused])
+    if rank == 0:
+        torch.save({"used_here": used_here.grad, "unused": unused.grad}, out / "unused.pt")
+
 
 @pytest.fixture(scope="module")
 def two_process_runs(tmp_path_factory) -> Path:
@@ -274,6 +282,15 @@ def assert_matches_one_process(case: str, saved: Path) -> None:
     # Negative control: a process training alone on its half of each batch ends far away.
     alone = flat(fit(reference(model, halves=False), batches, shards=2))
     assert (alone - expected).abs().max().item() > 1e4 * TOLERANCE
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny float64 networks: intra-op threads only add waiting, badly so on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 # ---------------------------------------------------------------- tests
@@ -299,6 +316,12 @@ def test_each_process_draws_its_own_latents(two_process_runs):
     assert not torch.equal(latents[0], latents[1])
 
 
+def test_find_unused_parameters_averages_with_zeros_and_keeps_none(two_process_runs):
+    grads = torch.load(two_process_runs / "unused.pt")
+    assert torch.equal(grads["used_here"], torch.full((3,), 2.0))  # (4 + 0) / 2
+    assert grads["unused"] is None
+
+
 def test_spawn_launched_by_lightning(tmp_path):
     """``strategy="gan_ddp_spawn"``: Lightning starts the two processes itself."""
     batches, _ = CASES["dcgan"]
@@ -311,8 +334,8 @@ def test_strategy_is_registered_and_rejects_ddp_wrapper_options():
 
     assert StrategyRegistry["gan_ddp"]["strategy"] is AdversarialDDPStrategy
     assert StrategyRegistry["gan_ddp_spawn"]["init_params"] == {"start_method": "spawn"}
-    with pytest.raises(ValueError, match="find_unused_parameters"):
-        AdversarialDDPStrategy(find_unused_parameters=True)
+    with pytest.raises(ValueError, match="static_graph"):
+        AdversarialDDPStrategy(static_graph=True)
 
 
 def fake_trainer(strategy, world_size: int = 2, rank: int = 1):
