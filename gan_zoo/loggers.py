@@ -16,7 +16,9 @@ from pytorch_lightning.cli import SaveConfigCallback
 from pytorch_lightning.loggers import WandbLogger
 
 #: Config keys whose string values must never be written to a config file or a logger.
-_SECRET_KEY = re.compile(r"(^|_)(api_?key|secret|password|token)$", re.IGNORECASE)
+_SECRET_KEY = re.compile(
+    r"(^|_)(api_?key|access_?token|auth_?token|secret(_?key)?|password|passwd)$", re.IGNORECASE
+)
 
 
 def next_version_dir(root: Path) -> Path:
@@ -48,7 +50,8 @@ def prepare_wandb_run(logger_config: Any, checkpoint_config: Any, runs_dir: str,
 
 
 def secret_keys(config: Any, prefix: str = "") -> Iterator[str]:
-    """Dotted paths of the config entries that hold a secret-looking string (``api_key``, ``token``, …)."""
+    """Dotted paths of the config entries that hold a credential-like string (``api_key``,
+    ``access_token``, ``password``, …); ordinary names such as a tokenizer's ``pad_token`` pass."""
     items = vars(config).items() if hasattr(config, "__dict__") else (config or {}).items()
     for key, value in items:
         path = f"{prefix}{key}"

@@ -137,4 +137,6 @@ def test_credentials_in_a_config_are_refused():
     config = SimpleNamespace(trainer=SimpleNamespace(logger={"init_args": {"settings": {"api_key": "abc"}}}))
     with pytest.raises(ValueError, match=r"trainer\.logger\.init_args\.settings\.api_key.*WANDB_API_KEY"):
         check_no_secrets(config)
-    check_no_secrets(SimpleNamespace(model={"num_tokens": 16, "token": None}))  # not secrets
+    with pytest.raises(ValueError, match=r"model\.password"):
+        check_no_secrets(SimpleNamespace(model={"password": "hunter2"}))
+    check_no_secrets(SimpleNamespace(model={"pad_token": "<pad>", "num_tokens": 16, "api_key": None}))

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytorch_lightning as pl
 import torch.nn.functional as F
 from pytorch_lightning.loggers import TensorBoardLogger, WandbLogger
-from pytorch_lightning.utilities import rank_zero_only
 from torch import Tensor
 from torchvision.utils import make_grid, save_image
 
@@ -44,8 +43,15 @@ class SampleGrid(pl.Callback):
         if self._last_written_step != trainer.global_step:  # the final weights have no grid yet
             self._write(trainer, pl_module, "final.png")
 
-    @rank_zero_only
     def _write(self, trainer: pl.Trainer, pl_module: pl.LightningModule, filename: str) -> None:
+        # Every process takes part: trainer.log_dir broadcasts rank 0's directory (a collective), and
+        # the "already written" state must agree everywhere. Only rank 0 samples and saves.
+        directory = Path(trainer.log_dir or trainer.default_root_dir) / self.dirname
+        self._last_written_step = trainer.global_step
+        if trainer.is_global_zero:
+            self._save(trainer, pl_module, directory / filename)
+
+    def _save(self, trainer: pl.Trainer, pl_module: pl.LightningModule, path: Path) -> None:
         labels = pl_module.fixed_labels if pl_module.conditional else None
         images = pl_module.sample(z=pl_module.fixed_noise, y=labels).cpu()
         n = images.shape[0]
@@ -54,11 +60,9 @@ class SampleGrid(pl.Callback):
         if scale > 1:
             images = F.interpolate(images, scale_factor=scale, mode="nearest")
         grid = make_grid(images, nrow=max(columns, 1), normalize=True, value_range=(-1, 1), pad_value=1.0)
-        path = Path(trainer.log_dir or trainer.default_root_dir) / self.dirname / filename
         path.parent.mkdir(parents=True, exist_ok=True)
         save_image(grid, path)
         self._send_to_loggers(trainer, grid)
-        self._last_written_step = trainer.global_step
         self.last_path = path
 
     @staticmethod

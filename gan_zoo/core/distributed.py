@@ -47,7 +47,8 @@ class AdversarialDDPStrategy(DDPStrategy):
     """Multi-process data parallelism for modules with several optimizers updated in turn.
 
     Use it by name: ``Trainer(strategy="gan_ddp")`` (processes launched as subprocesses, or by
-    ``torchrun`` / SLURM) or ``"gan_ddp_spawn"`` (``torch.multiprocessing`` spawn; notebooks and tests).
+    ``torchrun`` / SLURM) or ``"gan_ddp_spawn"`` (``torch.multiprocessing`` spawn, for a script run
+    without a launcher).
 
     Args:
         find_unused_parameters: allow processes to differ in which of an optimizer's parameters got a

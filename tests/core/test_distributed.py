@@ -23,6 +23,8 @@ import copy
 import functools
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -336,6 +338,40 @@ def test_strategy_is_registered_and_rejects_ddp_wrapper_options():
     assert StrategyRegistry["gan_ddp_spawn"]["init_params"] == {"start_method": "spawn"}
     with pytest.raises(ValueError, match="static_graph"):
         AdversarialDDPStrategy(static_graph=True)
+
+
+def test_the_ddp_layer_trains_from_the_cli(tmp_path):
+    """``experiments/_base/ddp.yaml`` as a user runs it (on CPU): Lightning starts the second process
+    itself (``gan_ddp``), with sample grids, checkpoints, validation and the rich progress bar. A
+    collective that one process skips (``trainer.log_dir`` on rank 0 only) hangs here."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    tiny = ["--model", "DCGAN", "--model.latent_dim", "8", "--model.g_width", "4", "--model.d_width", "4"]
+    data = [
+        "--data",
+        "Digits",
+        "--data.image_size",
+        "16",
+        "--data.batch_size",
+        "16",
+        "--data.val_split",
+        "0.1",
+    ]
+    trainer = ["--trainer.accelerator", "cpu", "--trainer.devices", "2", "--trainer.max_epochs", "2"]
+    trainer += ["--trainer.limit_train_batches", "3", "--trainer.limit_val_batches", "2"]
+    layer = str(Path(__file__).resolve().parents[2] / "experiments" / "_base" / "ddp.yaml")
+    command = [sys.executable, "-m", "gan_zoo", "fit", "--config", layer, *tiny, *data, *trainer]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    run = tmp_path / "runs" / "dcgan-digits" / "version_0"
+    assert (run / "samples" / "epoch=0000.png").is_file() and (run / "samples" / "epoch=0001.png").is_file()
+    checkpoint = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
+    assert checkpoint["adversarial_schedule"] == {"d_steps": 6, "g_steps": 6}
+    (events,) = run.glob("events.out.tfevents.*")
+    scalars = EventAccumulator(str(events)).Reload().Tags()["scalars"]
+    assert {"val/d_loss", "val/g_loss", "train/d_loss_epoch"} <= set(scalars)
 
 
 def fake_trainer(strategy, world_size: int = 2, rank: int = 1):
