@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pytorch_lightning import Callback, Trainer
+from pytorch_lightning import Callback, LightningDataModule, Trainer
 from pytorch_lightning.callbacks import ProgressBar, RichProgressBar
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from pytorch_lightning.utilities import rank_zero_warn
@@ -201,12 +201,13 @@ COMMANDS: dict[str, str] = {
 
 def data_module_names() -> list[str]:
     """The data modules ``--data`` accepts by short name."""
-    abstract = {ImageDataModule, gan_zoo.data.InMemoryImageDataModule}
     classes = (getattr(gan_zoo.data, name) for name in gan_zoo.data.__all__)
     return sorted(
         c.__name__
         for c in classes
-        if isinstance(c, type) and issubclass(c, ImageDataModule) and c not in abstract
+        if isinstance(c, type)
+        and issubclass(c, LightningDataModule)
+        and not c.__name__.endswith("DataModule")  # the shared base classes
     )
 
 
