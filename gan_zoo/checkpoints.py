@@ -9,6 +9,7 @@ so and loads it only with ``trust=True``.
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import pickle
 import zipfile
@@ -121,8 +122,10 @@ def load_model(path: str | os.PathLike, *, trust: bool = False, map_location: st
         raise CheckpointError(
             f"{path} does not record which model wrote it; use <Model>.load_from_checkpoint"
         )
-    hparams = {k: v for k, v in checkpoint.get("hyper_parameters", {}).items() if not k.startswith("_")}
-    model = cls(**hparams)
+    # The saved hyperparameters include the base class's arguments; pass only those this class takes.
+    accepted = inspect.signature(cls).parameters
+    saved = checkpoint.get("hyper_parameters", {})
+    model = cls(**{k: v for k, v in saved.items() if k in accepted})
     model.on_load_checkpoint(checkpoint)
     model.load_state_dict(checkpoint["state_dict"])
     return model.to(map_location).eval()
