@@ -1,6 +1,17 @@
 """gan_zoo: generative adversarial networks as PyTorch Lightning modules, each next to its paper."""
 
-from gan_zoo.callbacks import FID, KID, InceptionScore, MiFID, SampleGrid
+from gan_zoo.callbacks import (
+    FID,
+    KID,
+    AtomicModelCheckpoint,
+    DivergenceError,
+    DivergenceGuard,
+    InceptionScore,
+    MiFID,
+    RandomState,
+    SampleGrid,
+    SampleMetricCallback,
+)
 from gan_zoo.core import (
     AdversarialDDPStrategy,
     AdversarialModule,
@@ -63,10 +74,13 @@ __all__ = [
     "AdversarialDDPStrategy",
     "AdversarialLoss",
     "AdversarialModule",
+    "AtomicModelCheckpoint",
     "BigGAN",
     "CaptionedImages",
     "DatasetNotFoundError",
     "Digits",
+    "DivergenceError",
+    "DivergenceGuard",
     "ExponentialMovingAverage",
     "FashionMNIST",
     "FashionMNISTCaptions",
@@ -75,8 +89,10 @@ __all__ = [
     "InceptionScore",
     "MiFID",
     "ProGAN",
+    "RandomState",
     "Regularizer",
     "SampleGrid",
+    "SampleMetricCallback",
     "SemiSupervisedGAN",
     "SinGAN",
     "SingleImage",
