@@ -166,14 +166,14 @@ def test_a_scale_starts_from_the_weights_of_the_one_below_when_widths_match():
 
 
 def test_training_stops_after_the_finest_scale(tmp_path):
-    model = tiny(iterations_per_scale=2, n_critic=2, g_steps=3)
+    model = tiny(iterations_per_scale=1, n_critic=2, g_steps=3)
     recorder = RecordScale()
     trainer = make_trainer(tmp_path, max_epochs=-1, limit_train_batches=None, callbacks=[recorder])
     trainer.fit(model, datamodule=image_data(steps_per_epoch=3))
-    # 2 scales × 2 iterations × n_critic = 8 D updates and 2 × 2 × 3 = 12 G updates
-    assert recorder.scales[:8] == [0, 0, 0, 0, 1, 1, 1, 1]
-    assert (model._d_steps, model._g_steps) == (8, 12)
-    assert (model.scale, model.scale_updates) == (1, 4)
+    # 2 scales × 1 iteration × n_critic = 4 D updates and 2 × 1 × 3 = 6 G updates, then one batch to stop
+    assert recorder.scales == [0, 0, 1, 1, 1]
+    assert (model._d_steps, model._g_steps) == (4, 6)
+    assert (model.scale, model.scale_updates) == (1, 2)
 
 
 def test_learning_rate_drops_at_the_milestone_of_each_scale(tmp_path):

@@ -19,7 +19,9 @@ the paper's own networks for LSUN-size scenes (Figure 3, 112×112):
        → fc 1 → least squares loss
 
 "/2" is stride 2. The networks scale to any square side divisible by 16 (G starts at side/16: 7 for
-112, 2 for 32, 1 for 16); widths are multiples of ``g_width`` / ``d_width`` (64 in the paper).
+112, 2 for 32, 1 for 16); widths are multiples of ``g_width`` / ``d_width`` (64 in the paper). At 16×16
+G starts from a single pixel, and it collapsed in our CPU runs on digits; 32×32 trains
+(``experiments/lsgan/digits.yaml``).
 Training (the authors' ``train_lsun.py``): Adam with learning rate 0.001 and β1 = 0.5, batch 64,
 z ~ U(−1, 1)^1024 (here N(0, I) like the rest of the zoo).
 """
