@@ -6,12 +6,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import pytorch_lightning as pl
 import torch
 from torchmetrics.functional.image import structural_similarity_index_measure
 
 from gan_zoo.data import to_uint8
 from gan_zoo.metrics import FeatureExtractor
-from gan_zoo.metrics.discriminability import discriminability
+from gan_zoo.metrics.discriminability import caption_discriminability, discriminability
 from gan_zoo.metrics.diversity import class_diversity, mean_pairwise_msssim, msssim_betas, pairwise_msssim
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -49,6 +50,33 @@ def test_discriminability_needs_a_conditional_model_of_the_classifiers_classes()
         discriminability(ImageBank(torch.zeros(4, 1, 16, 16)), BrightnessReader(), 2)
     with pytest.raises(ValueError, match="knows 10 classes, the model 3"):
         discriminability(ClassPainter(flat_images([0, 1, 2]), torch.zeros(3)), BrightnessReader(), 2)
+
+
+WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+class CaptionPainter(pl.LightningModule):
+    """A text-to-image "generator" that paints the digit its caption names as brightness 25 × digit,
+    except that it confuses "seven" with eight."""
+
+    num_classes = 10
+
+    def sample(self, n, y, *, generator=None):
+        assert isinstance(y, list) and len(y) == n
+        named = [next(d for d, word in enumerate(WORDS) if word in caption.split()) for caption in y]
+        return flat_images([25.0 * (8 if d == 7 else d) for d in named])
+
+
+def test_caption_discriminability_checks_each_image_against_its_captions_class():
+    captions = [f"a {tone} {word}" for word in WORDS for tone in ("dark", "light", "small")]
+    classes = torch.arange(10).repeat_interleave(3)
+    captions, classes = captions[:-1], classes[:-1]  # nine has 2 captions, the others 3
+    result = caption_discriminability(CaptionPainter(), BrightnessReader(), captions, classes, batch_size=4)
+    assert result.per_class == [1.0] * 7 + [0.0, 1.0, 1.0]
+    assert result.overall == pytest.approx(26 / 29)
+    assert result.samples_per_class == 2
+    with pytest.raises(ValueError, match="3 captions but 2 classes"):
+        caption_discriminability(CaptionPainter(), BrightnessReader(), captions[:3], classes[:2])
 
 
 @pytest.mark.parametrize(
