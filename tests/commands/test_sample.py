@@ -25,10 +25,15 @@ def read_image(path: str) -> torch.Tensor:
 
 @pytest.fixture(scope="module")
 def checkpoints(tmp_path_factory) -> dict[str, Path]:
-    """A DCGAN with an EMA generator and a conditional GAN, each after a few updates."""
+    """A DCGAN with an EMA generator, a conditional GAN and a BigGAN, each after a few updates."""
     root = tmp_path_factory.mktemp("ckpt")
     paths = {}
-    for name, model in (("DCGAN", build_tiny("DCGAN", ema_decay=0.5)), ("CGAN", build_tiny("CGAN"))):
+    models = {
+        "DCGAN": build_tiny("DCGAN", ema_decay=0.5),
+        "CGAN": build_tiny("CGAN"),
+        "BigGAN": build_tiny("BigGAN"),
+    }
+    for name, model in models.items():
         trainer = make_trainer(root, limit_train_batches=3)
         trainer.fit(model, datamodule=Digits(image_size=16, batch_size=16))
         paths[name] = root / f"{name}.ckpt"
@@ -114,6 +119,18 @@ def test_conditional_class_and_truncation(checkpoints, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         sample(*args[:-4], "--truncation", "0.5", "--out", str(tmp_path / "t.png"))
     assert exit_.value.code == 2 and "needs a normal prior" in capsys.readouterr().err
+
+
+def test_biggan_truncation_trick_from_the_command_line(checkpoints, tmp_path):
+    """``--truncation ψ`` draws z from N(0, I) truncated at ψ (BigGAN §3.1) and samples the EMA generator."""
+    out = tmp_path / "truncated.png"
+    sample("--ckpt", str(checkpoints["BigGAN"]), "--num", "4", "--class", "2", "--truncation", "0.5",
+           "--seed", "0", "--nrow", "4", "--out", str(out))  # fmt: skip
+    model = load_model(checkpoints["BigGAN"])
+    z = model.sample_latent(4, truncation=0.5, generator=torch.Generator().manual_seed(0))
+    assert z.abs().max() <= 0.5
+    expected = make_grid(pixels(model.sample(z=z, y=2)), nrow=4, pad_value=255)
+    assert torch.equal(read_image(str(out)), expected)
 
 
 def test_without_class_a_conditional_grid_has_one_class_per_column(checkpoints, tmp_path):
