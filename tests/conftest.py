@@ -16,7 +16,8 @@ from gan_zoo.data import Digits
 from gan_zoo.models import MODELS
 
 os.environ.setdefault("WANDB_MODE", "offline")
-torch.set_num_threads(min(2, torch.get_num_threads()))
+# Under pytest-xdist each worker has one core of its own: more threads would only contend.
+torch.set_num_threads(1 if "PYTEST_XDIST_WORKER" in os.environ else min(2, torch.get_num_threads()))
 
 IMAGE_SHAPE = (1, 16, 16)
 NUM_CLASSES = 10
