@@ -85,3 +85,10 @@ def test_main_prints_the_table_writes_json_and_never_replaces_it(bench, tmp_path
     with pytest.raises(SystemExit, match="exists"):
         bench.main(["--datasets", "digits", "--epochs", "1", "--json", str(report)])
     assert report.read_text() == written
+
+
+def test_an_absent_dataset_is_skipped_with_the_reason(bench, tmp_path, capsys):
+    report = tmp_path / "semi.json"
+    bench.main(["--datasets", "mnist", "--data-dir", str(tmp_path), "--json", str(report)])
+    assert "skipping mnist: " in capsys.readouterr().out
+    assert json.loads(report.read_text())["results"] == []
