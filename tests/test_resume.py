@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import importlib.util
 import random
+from functools import partial
 from pathlib import Path
 
 import pytest
+import pytorch_lightning as pl
 import torch
 from conftest import build_tiny, make_trainer
 
 from gan_zoo.callbacks import AtomicModelCheckpoint, random_state
 from gan_zoo.callbacks.atomic_checkpoint import partial_path
 from gan_zoo.checkpoints import newest_loadable
+from gan_zoo.data import Digits
 from gan_zoo.data.sampler import ResumableRandomSampler
 
 REPO = Path(__file__).resolve().parents[1]
@@ -101,6 +104,45 @@ def test_resume_skips_a_damaged_newer_checkpoint(tmp_path, digits):
     newer.write_bytes((tmp_path / "last.ckpt").read_bytes()[:1000])
     assert newest_loadable(tmp_path) != newer
     assert newest_loadable(tmp_path).name in {"last.ckpt", "epoch=0-step=4.ckpt"}
+
+
+def fit_two_epochs(directory: Path, ckpt_path: Path | None = None) -> pl.Trainer:
+    """DCGAN with a per-epoch StepLR on G, 2 batches per epoch, a checkpoint after every batch."""
+    pl.seed_everything(0)
+    model = build_tiny("DCGAN", g_lr_scheduler=partial(torch.optim.lr_scheduler.StepLR, step_size=1))
+    every_batch = AtomicModelCheckpoint(directory, "{step}", every_n_train_steps=1, save_top_k=-1)
+    trainer = make_trainer(
+        directory,
+        max_epochs=2,
+        deterministic=True,
+        callbacks=[every_batch, random_state.RandomState()],
+        enable_checkpointing=True,
+    )
+    trainer.fit(model, datamodule=Digits(image_size=16, batch_size=16), ckpt_path=ckpt_path)
+    return trainer
+
+
+def test_resume_after_an_epochs_last_batch_takes_that_epochs_scheduler_step(tmp_path):
+    """The checkpoint written after epoch 0's last batch predates epoch 0's on_train_epoch_end, which
+    Lightning does not run on resume; the scheduler step must still happen once, before epoch 1."""
+    expected = fit_two_epochs(tmp_path / "uninterrupted")
+    last_batch_of_epoch_0 = tmp_path / "uninterrupted" / "step=4.ckpt"  # 2 optimizer steps per batch
+    assert torch.load(last_batch_of_epoch_0, weights_only=True)["lr_schedulers"][0]["last_epoch"] == 0
+    resumed = fit_two_epochs(tmp_path / "resumed", ckpt_path=last_batch_of_epoch_0)
+    for a, b in zip(expected.optimizers, resumed.optimizers, strict=True):
+        assert a.param_groups[0]["lr"] == b.param_groups[0]["lr"]
+        assert all(
+            torch.equal(a.state[p]["exp_avg"], b.state[q]["exp_avg"])
+            for p, q in zip(*params(a, b), strict=True)
+        )
+    schedulers = [c.scheduler.state_dict() for t in (expected, resumed) for c in t.lr_scheduler_configs]
+    assert schedulers[0] == schedulers[1] and schedulers[0]["last_epoch"] == 2
+    weights = expected.lightning_module.state_dict(), resumed.lightning_module.state_dict()
+    assert [k for k in weights[0] if not torch.equal(weights[0][k], weights[1][k])] == []
+
+
+def params(*optimizers: torch.optim.Optimizer) -> list[list[torch.Tensor]]:
+    return [[p for group in optimizer.param_groups for p in group["params"]] for optimizer in optimizers]
 
 
 @pytest.mark.slow
