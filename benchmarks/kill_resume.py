@@ -78,13 +78,17 @@ def run_and_kill(args: list[str], cwd: Path, delay: float) -> bool:
 
 
 def final_state(cwd: Path) -> dict[str, torch.Tensor]:
-    """Weights (G, D, EMA, buffers) and optimizer tensors of the newest run's last checkpoint."""
+    """Weights (G, D, EMA, buffers), optimizer tensors and LR scheduler positions of the newest run's
+    last checkpoint."""
     newest = max((cwd / RUN_ROOT).glob("version_*"), key=lambda p: int(p.name.split("_")[1]))
     checkpoint = torch.load(newest / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
     state = {f"model.{k}": v for k, v in checkpoint["state_dict"].items()}
     for i, optimizer in enumerate(checkpoint["optimizer_states"]):
         for p, slots in optimizer["state"].items():
             state.update({f"opt{i}.{p}.{k}": v for k, v in slots.items() if torch.is_tensor(v)})
+    for i, scheduler in enumerate(checkpoint["lr_schedulers"]):
+        state[f"lr_scheduler{i}.last_epoch"] = torch.tensor(scheduler["last_epoch"])
+        state[f"lr_scheduler{i}.lr"] = torch.tensor(scheduler["_last_lr"])
     state["global_step"] = torch.tensor(checkpoint["global_step"])
     return state
 
@@ -111,8 +115,14 @@ def trial(
     cwd.mkdir()
     killed = run_and_kill(args, cwd, delay)
     resumed_from = int(final_state(cwd)["global_step"]) if killed else None
+    return resumed_from, resume(args, cwd, expected)
+
+
+def resume(args: list[str], cwd: Path, expected: dict[str, torch.Tensor]) -> list[str]:
+    """Resume the run in ``cwd`` with ``--ckpt_path last`` to its end: the tensors that differ from
+    ``expected``."""
     run([*args, "--ckpt_path", "last"], cwd)
-    return resumed_from, differences(expected, final_state(cwd))
+    return differences(expected, final_state(cwd))
 
 
 def main() -> int:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
 import random
+import signal
+import subprocess
 from functools import partial
 from pathlib import Path
 
@@ -145,15 +149,47 @@ def params(*optimizers: torch.optim.Optimizer) -> list[list[torch.Tensor]]:
     return [[p for group in optimizer.param_groups for p in group["params"]] for optimizer in optimizers]
 
 
+#: 6 batches per epoch, 2 epochs. Optimizer steps per batch: DCGAN 2 (12 per epoch); WGAN-GP with
+#: n_critic = 5 one D step per batch and a G step on every fifth batch (7 per epoch).
+KILL_RUN = ["--trainer.max_epochs", "2", "--trainer.limit_train_batches", "6"]
+KILL_POINTS = [
+    pytest.param("dcgan", 18, id="dcgan-mid-epoch"),  # after batch 3 of epoch 1
+    pytest.param("dcgan", 12, id="dcgan-epoch-end"),  # after the last batch of epoch 0
+    pytest.param("wgan-gp", 10, id="wgan-gp-mid-epoch"),  # after batch 3 of epoch 1
+    pytest.param("wgan-gp", 7, id="wgan-gp-epoch-end"),  # after the last batch of epoch 0
+]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    """The final state of each benchmark config run without a kill (computed once per module)."""
+    bench, states = load_benchmark(), {}
+
+    def state_of(config: str) -> dict[str, torch.Tensor]:
+        if config not in states:
+            workdir = tmp_path_factory.mktemp(config)
+            states[config] = bench.reference([*bench.CONFIGS[config], *KILL_RUN], workdir)
+        return states[config]
+
+    return state_of
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("config", ["dcgan", "wgan-gp"])
-def test_sigkill_then_resume_is_bit_identical(config, tmp_path):
-    """A CLI run killed right after its first checkpoints (mid-epoch) and resumed with
-    ``--ckpt_path last`` ends with exactly the weights and optimizer state of an uninterrupted run."""
+@pytest.mark.parametrize(("config", "kill_step"), KILL_POINTS)
+def test_sigkill_then_resume_is_bit_identical(config, kill_step, uninterrupted, tmp_path, monkeypatch):
+    """A CLI run SIGKILLed by its own callback once global step ``kill_step`` is checkpointed, then
+    resumed with ``--ckpt_path last``, ends with exactly the weights, optimizer and LR scheduler state
+    of an uninterrupted run — mid-epoch, and right after an epoch's last batch."""
     bench = load_benchmark()
-    args = [*bench.CONFIGS[config], "--trainer.max_epochs", "2", "--trainer.limit_train_batches", "6"]
-    expected = bench.reference(args, tmp_path)
-    resumed_from, diff = bench.trial(args, tmp_path, "killed", 0.3, expected)
-    assert resumed_from is not None, "the run finished before the kill"
-    assert 0 < resumed_from < int(expected["global_step"])
-    assert diff == []
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO / "tests"), os.environ.get("PYTHONPATH", "")]))
+    args = [*bench.CONFIGS[config], *KILL_RUN]
+    kill = {"class_path": "kill_at_step.KillAtStep", "init_args": {"step": kill_step}}
+    killed = subprocess.run(
+        bench.command([*args, f"--trainer.callbacks+={json.dumps(kill)}"]),
+        cwd=tmp_path,
+        env=bench.environment(),
+        capture_output=True,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
+    assert int(bench.final_state(tmp_path)["global_step"]) == kill_step
+    assert bench.resume(args, tmp_path, uninterrupted(config)) == []
