@@ -14,8 +14,7 @@ import torch
 from pytorch_lightning.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 
-from gan_zoo.checkpoints import MODEL_CLASS_KEY, check_compatible, class_path
-from gan_zoo.core.checkpoint import allow_zoo_objects
+from gan_zoo.checkpoints import MODEL_CLASS_KEY, allow_zoo_objects, check_compatible, class_path
 from gan_zoo.core.distributed import prepare_for_distributed
 from gan_zoo.core.ema import ExponentialMovingAverage
 from gan_zoo.core.latent import truncated_normal
