@@ -92,6 +92,7 @@ def test_unknown_regularizer_lists_valid_names(in_tmp, capsys):
     message = fails([*BASE, "--model.regularizers", "[gradient_penalti]"], capsys)
     assert message.startswith("Unknown regularizer 'gradient_penalti'. Valid names:")
     assert "gradient_penalty" in message
+    assert_nothing_written(in_tmp)
     with pytest.raises(UnknownNameError, match="gradient_penalty"):
         build_tiny("DCGAN", regularizers=["gradient_penalti"])
 
