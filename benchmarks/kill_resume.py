@@ -3,6 +3,7 @@ the final generator and discriminator (and EMA, optimizers) are bit-identical to
 
     PYTHONPATH=$PWD python benchmarks/kill_resume.py --kills 20 --model dcgan
     PYTHONPATH=$PWD python benchmarks/kill_resume.py --kills 20 --model wgan-gp
+    PYTHONPATH=$PWD python benchmarks/kill_resume.py --kills 20 --model singan
 
 Each trial: one run killed after a random delay (counted from its first checkpoint, so the kill lands
 anywhere in training, mid-epoch or not, possibly during a save), then resumed until it finishes. The
@@ -45,8 +46,21 @@ WGAN_GP = [
     "--model.n_critic",
     "5",
 ]
-CONFIGS = {"dcgan": DCGAN, "wgan-gp": WGAN_GP}
-RUN_ROOT = Path("runs") / "dcgan-digits"
+#: SinGAN, whose schedule state is the scale being trained: 2 scales (12² and 16²) of 3 iterations on
+#: scikit-image's camera photo, 4 batches per epoch; it stops by itself after the finest scale.
+SINGAN = [
+    "--seed_everything", "0",
+    "--model", "SinGAN", "--model.min_size", "12", "--model.width", "8",
+    "--model.iterations_per_scale", "3", "--model.n_critic", "1", "--model.g_steps", "1",
+    "--data", "SingleImage", "--data.image", "camera", "--data.max_size", "16", "--data.channels", "1",
+    "--data.steps_per_epoch", "4",
+    "--trainer.accelerator", "cpu", "--trainer.deterministic", "true", "--trainer.max_epochs", "-1",
+    "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
+    "--checkpoint.every_n_train_steps", "1",
+]  # fmt: skip
+CONFIGS = {"dcgan": DCGAN, "wgan-gp": WGAN_GP, "singan": SINGAN}
+#: ``runs/<model>-<data>/version_N``: the CLI's run directories.
+RUNS = Path("runs")
 
 
 def command(args: list[str]) -> list[str]:
@@ -67,7 +81,7 @@ def run_and_kill(args: list[str], cwd: Path, delay: float) -> bool:
     """Start a run, SIGKILL it ``delay`` seconds after its first checkpoint; False if it finished first."""
     process = subprocess.Popen(command(args), cwd=cwd, env=environment(), stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)  # fmt: skip
-    while process.poll() is None and not list((cwd / RUN_ROOT).glob("version_*/checkpoints/last.ckpt")):
+    while process.poll() is None and not list((cwd / RUNS).glob("*/version_*/checkpoints/last.ckpt")):
         time.sleep(0.01)
     time.sleep(delay)
     if process.poll() is not None:
@@ -78,13 +92,17 @@ def run_and_kill(args: list[str], cwd: Path, delay: float) -> bool:
 
 
 def final_state(cwd: Path) -> dict[str, torch.Tensor]:
-    """Weights (G, D, EMA, buffers) and optimizer tensors of the newest run's last checkpoint."""
-    newest = max((cwd / RUN_ROOT).glob("version_*"), key=lambda p: int(p.name.split("_")[1]))
+    """Weights (G, D, EMA, buffers), optimizer tensors and LR scheduler positions of the newest run's
+    last checkpoint."""
+    newest = max((cwd / RUNS).glob("*/version_*"), key=lambda p: int(p.name.split("_")[1]))
     checkpoint = torch.load(newest / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
     state = {f"model.{k}": v for k, v in checkpoint["state_dict"].items()}
     for i, optimizer in enumerate(checkpoint["optimizer_states"]):
         for p, slots in optimizer["state"].items():
             state.update({f"opt{i}.{p}.{k}": v for k, v in slots.items() if torch.is_tensor(v)})
+    for i, scheduler in enumerate(checkpoint["lr_schedulers"]):
+        state[f"lr_scheduler{i}.last_epoch"] = torch.tensor(scheduler["last_epoch"])
+        state[f"lr_scheduler{i}.lr"] = torch.tensor(scheduler["_last_lr"])
     state["global_step"] = torch.tensor(checkpoint["global_step"])
     return state
 
@@ -111,8 +129,14 @@ def trial(
     cwd.mkdir()
     killed = run_and_kill(args, cwd, delay)
     resumed_from = int(final_state(cwd)["global_step"]) if killed else None
+    return resumed_from, resume(args, cwd, expected)
+
+
+def resume(args: list[str], cwd: Path, expected: dict[str, torch.Tensor]) -> list[str]:
+    """Resume the run in ``cwd`` with ``--ckpt_path last`` to its end: the tensors that differ from
+    ``expected``."""
     run([*args, "--ckpt_path", "last"], cwd)
-    return resumed_from, differences(expected, final_state(cwd))
+    return differences(expected, final_state(cwd))
 
 
 def main() -> int:

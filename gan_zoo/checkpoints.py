@@ -1,25 +1,32 @@
 """Reading checkpoints safely: loadable or a clear error, the right model class, the newest good file.
 
-Checkpoints are read with ``torch.load(weights_only=True)``, which unpickles only tensors and plain
-containers: opening a file cannot run code. A checkpoint whose hyperparameters hold Python objects
-(e.g. a loss given as ``class_path`` in YAML) needs full unpickling; :func:`read_checkpoint` then says
-so and loads it only with ``trust=True``.
+Checkpoints are read with ``torch.load(weights_only=True)``, which unpickles only tensors, plain
+containers and the zoo's registered objectives and regularizers (plain attribute holders): opening a
+file cannot run code. A checkpoint whose hyperparameters hold other Python objects (e.g. your own loss
+class given as ``class_path`` in YAML) needs full unpickling; :func:`read_checkpoint` and
+:func:`load_model` then say so and load it only with ``trust=True``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import os
 import pickle
+import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
 from gan_zoo.errors import CheckpointError
+
+if TYPE_CHECKING:
+    from gan_zoo.core.adversarial import AdversarialModule
 
 #: Where gan_zoo records which class wrote a checkpoint.
 MODEL_CLASS_KEY = "gan_zoo_model_class"
@@ -27,6 +34,22 @@ MODEL_CLASS_KEY = "gan_zoo_model_class"
 
 def class_path(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def checkpoint_safe_globals() -> list[type]:
+    """The classes a zoo checkpoint may hold besides tensors and builtins: the registered objectives and
+    regularizers (hyperparameters given as instances). They are plain attribute holders, so letting
+    ``torch.load(weights_only=True)`` rebuild them runs no code from the file."""
+    from gan_zoo.losses import LOSSES, REGULARIZERS
+
+    return [LOSSES.get(name) for name in LOSSES] + [REGULARIZERS.get(name) for name in REGULARIZERS]
+
+
+@contextlib.contextmanager
+def allow_zoo_objects() -> Iterator[None]:
+    """``torch.load(weights_only=True)`` accepting :func:`checkpoint_safe_globals` within the block."""
+    with torch.serialization.safe_globals(checkpoint_safe_globals()):
+        yield
 
 
 def read_checkpoint(path: str | os.PathLike, *, trust: bool = False) -> dict[str, Any]:
@@ -43,13 +66,15 @@ def read_checkpoint(path: str | os.PathLike, *, trust: bool = False) -> dict[str
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=not trust)
+        with allow_zoo_objects():
+            checkpoint = torch.load(path, map_location="cpu", weights_only=not trust)
     except pickle.UnpicklingError as error:
         if "Unsupported global" not in str(error):  # garbage, not a file with Python objects
             raise CheckpointError(f"{path} is not a checkpoint (not a file written by torch.save)") from None
         raise CheckpointError(
-            f"{path} holds Python objects beyond tensors and needs full unpickling, which can run code "
-            "from the file; load it with trust=True (CLI: --weights_only false) only if you made it"
+            f"{path} holds Python objects beyond tensors ({_unsupported(error)}) and needs full "
+            "unpickling, which can run code from the file; load it with trust=True (gan-zoo fit: "
+            "--weights_only false) only if you made it"
         ) from None
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as error:
         raise CheckpointError(f"{path} is not a checkpoint or is truncated ({_first_line(error)})") from None
@@ -58,21 +83,52 @@ def read_checkpoint(path: str | os.PathLike, *, trust: bool = False) -> dict[str
     return checkpoint
 
 
+def _unsupported(error: pickle.UnpicklingError) -> str:
+    """The class named in torch's "Unsupported global: GLOBAL module.Name was not an allowed global"."""
+    words = str(error).split("GLOBAL ", 1)[-1].split()
+    return words[0] if words else "unknown"
+
+
 def _first_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return text[0] if text else type(error).__name__
 
 
-def saved_model_class(checkpoint: dict[str, Any]) -> type | None:
-    """The class that wrote ``checkpoint`` (recorded by gan_zoo or by LightningCLI), if known."""
-    path = checkpoint.get(MODEL_CLASS_KEY) or checkpoint.get("hyper_parameters", {}).get("_class_path")
-    if not path or "." not in path:
+def saved_model_class(checkpoint: dict[str, Any]) -> type[AdversarialModule] | None:
+    """The model class that wrote ``checkpoint``, ``None`` when the file does not say.
+
+    :class:`~gan_zoo.core.AdversarialModule` records its class under :data:`MODEL_CLASS_KEY`;
+    ``gan-zoo fit`` (LightningCLI) also stores ``hyper_parameters["_class_path"]``. Only gan_zoo's own
+    modules are imported to find it (a file must not make us import whatever it names); a class from
+    elsewhere must be imported first.
+
+    Raises:
+        CheckpointError: the recorded class is not an imported gan_zoo model.
+    """
+    from gan_zoo.core.adversarial import AdversarialModule
+
+    path = checkpoint.get(MODEL_CLASS_KEY) or (checkpoint.get("hyper_parameters") or {}).get("_class_path")
+    if not path:
         return None
-    module, name = path.rsplit(".", 1)
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        raise CheckpointError(f"the checkpoint was written by {path}, which cannot be imported") from None
+    cls = _resolve(path)
+    if not (isinstance(cls, type) and issubclass(cls, AdversarialModule)):
+        raise CheckpointError(
+            f"the checkpoint was written by {path}, which is not an imported gan_zoo model (an "
+            "AdversarialModule subclass); import the module that defines it first"
+        )
+    return cls
+
+
+def _resolve(path: str) -> Any:
+    """``a.b.Name`` → the object, importing ``a.b`` only when it belongs to gan_zoo itself."""
+    import gan_zoo.models  # noqa: F401  (registers every zoo model)
+
+    module_name, _, name = path.rpartition(".")
+    module = sys.modules.get(module_name)
+    if module is None and module_name.split(".")[0] == "gan_zoo":
+        with contextlib.suppress(ImportError):
+            module = importlib.import_module(module_name)
+    return getattr(module, name, None) if module is not None else None
 
 
 def check_model_class(expected: type, checkpoint: dict[str, Any]) -> None:
@@ -107,28 +163,49 @@ def check_compatible(module: nn.Module, checkpoint: dict[str, Any]) -> None:
         )
 
 
-def load_model(path: str | os.PathLike, *, trust: bool = False, map_location: str = "cpu") -> nn.Module:
-    """The model saved in a checkpoint, for sampling or evaluation, read with ``weights_only=True``.
+def load_model(
+    path: str | os.PathLike,
+    *,
+    model: type[AdversarialModule] | None = None,
+    map_location: str | torch.device = "cpu",
+    trust: bool = False,
+) -> AdversarialModule:
+    """Any gan_zoo model from its checkpoint alone, in eval mode, for sampling or evaluation.
 
-    The class comes from the checkpoint (recorded by gan_zoo or LightningCLI), its arguments from the
-    saved hyperparameters; the data module is not needed.
+    The class is read from the file (see :func:`saved_model_class`) unless ``model`` names it; its
+    arguments come from the saved hyperparameters and the weights (EMA included) from the state dict;
+    the data module is not needed. The file is read with ``torch.load(weights_only=True)``.
+
+    Args:
+        path: a ``.ckpt`` written by ``gan-zoo fit`` or a ``Trainer``.
+        model: the class, for a checkpoint that does not record it.
+        map_location: device of the returned model.
+        trust: allow full unpickling (runs code from the file: only for files you made yourself).
 
     Raises:
-        CheckpointError: see :func:`read_checkpoint`; also when the class is not recorded.
+        CheckpointError: see :func:`read_checkpoint`; also when the class is unknown or not recorded.
+
+    Example:
+        >>> model = load_model("runs/dcgan-digits/version_0/checkpoints/last.ckpt")  # doctest: +SKIP
+        >>> images = model.sample(16)  # [16, C, H, W] in [-1, 1]  # doctest: +SKIP
     """
-    checkpoint = read_checkpoint(path, trust=trust)
-    cls = saved_model_class(checkpoint)
+    from gan_zoo.models import MODELS
+
+    checkpoint = read_checkpoint(path, trust=trust)  # one clear line for a bad file
+    cls = model or saved_model_class(checkpoint)
     if cls is None:
         raise CheckpointError(
-            f"{path} does not record which model wrote it; use <Model>.load_from_checkpoint"
+            f"{path} does not record which model wrote it; name its class: load_model(path, model=DCGAN) "
+            f"or gan-zoo evaluate --model NAME, one of: {', '.join(MODELS.names())}"
         )
-    # The saved hyperparameters include the base class's arguments; pass only those this class takes.
+    # The saved hyperparameters include the base class's arguments (and LightningCLI's _class_path);
+    # pass only those this class takes.
     accepted = inspect.signature(cls).parameters
-    saved = checkpoint.get("hyper_parameters", {})
-    model = cls(**{k: v for k, v in saved.items() if k in accepted})
-    model.on_load_checkpoint(checkpoint)
-    model.load_state_dict(checkpoint["state_dict"])
-    return model.to(map_location).eval()
+    saved = checkpoint.get("hyper_parameters") or {}
+    restored = cls(**{k: v for k, v in saved.items() if k in accepted})
+    restored.on_load_checkpoint(checkpoint)  # refuses another class's file; restores schedule state
+    restored.load_state_dict(checkpoint["state_dict"])
+    return restored.to(map_location).eval()
 
 
 def is_loadable(path: str | os.PathLike) -> bool:

@@ -9,10 +9,12 @@ import pytest
 import torch
 from conftest import build_tiny
 
+from gan_zoo import load_model
 from gan_zoo.checkpoints import MODEL_CLASS_KEY, read_checkpoint
 from gan_zoo.cli import main
 from gan_zoo.data import Digits
 from gan_zoo.errors import DEBUG_ENV, CheckpointError, InvalidDataError, describe
+from gan_zoo.losses import Hinge
 from gan_zoo.models import CGAN, DCGAN, MODELS
 from gan_zoo.registry import UnknownNameError
 
@@ -90,6 +92,7 @@ def test_unknown_regularizer_lists_valid_names(in_tmp, capsys):
     message = fails([*BASE, "--model.regularizers", "[gradient_penalti]"], capsys)
     assert message.startswith("Unknown regularizer 'gradient_penalti'. Valid names:")
     assert "gradient_penalty" in message
+    assert_nothing_written(in_tmp)
     with pytest.raises(UnknownNameError, match="gradient_penalty"):
         build_tiny("DCGAN", regularizers=["gradient_penalti"])
 
@@ -165,6 +168,22 @@ def test_non_checkpoint_file(content, in_tmp, capsys):
     assert_nothing_written(in_tmp)
     with pytest.raises(CheckpointError, match="not a"):
         read_checkpoint(ckpt)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not-a-checkpoint"])
+@pytest.mark.parametrize("command", ["sample", "evaluate"])
+def test_damaged_file_given_as_ckpt(command, damage, in_tmp, capsys):
+    """``gan-zoo sample --ckpt`` / ``gan-zoo evaluate --ckpt``: the same one line as ``fit --ckpt_path``."""
+    whole = write_checkpoint(in_tmp / "whole.ckpt", build_tiny("DCGAN")).read_bytes()
+    ckpt = in_tmp / "bad.ckpt"
+    ckpt.write_bytes(whole[: len(whole) // 2] if damage == "truncated" else b"model: DCGAN\n")
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--ckpt", str(ckpt), *(["--data", "Digits"] if command == "evaluate" else [])])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert f"error: {ckpt} is not a checkpoint" in err
+    assert sorted(p.name for p in in_tmp.iterdir()) == ["bad.ckpt", "whole.ckpt"]  # nothing written
 
 
 def test_missing_checkpoint_file(in_tmp, capsys):
@@ -249,10 +268,11 @@ def test_unknown_model_from_a_subprocess_exits_with_code_2(in_tmp):
     assert "Traceback" not in result.stderr
 
 
-def test_load_model_reads_weights_only_and_refuses_pickled_objects(in_tmp):
-    from gan_zoo.checkpoints import load_model
-    from gan_zoo.losses import Hinge
+class OwnLoss(Hinge):
+    """A user's own objective: not registered, so not among the classes weights_only may rebuild."""
 
+
+def test_load_model_reads_weights_only_and_refuses_pickled_objects(in_tmp):
     model = build_tiny("DCGAN")
     restored = load_model(write_checkpoint(in_tmp / "plain.ckpt", model))
     assert type(restored) is DCGAN and not restored.training
@@ -260,8 +280,14 @@ def test_load_model_reads_weights_only_and_refuses_pickled_objects(in_tmp):
         torch.equal(a, b)
         for a, b in zip(model.state_dict().values(), restored.state_dict().values(), strict=True)
     )
-    # A loss given as an object is pickled into the hyperparameters: loading it could run code.
-    with_object = write_checkpoint(in_tmp / "object.ckpt", build_tiny("DCGAN", loss=Hinge()))
-    with pytest.raises(CheckpointError, match=r"needs full unpickling.*trust=True"):
+    # A registered loss given as an object is rebuilt with weights_only=True (a plain attribute holder);
+    # any other object in the hyperparameters could run code when unpickled.
+    assert isinstance(
+        load_model(write_checkpoint(in_tmp / "zoo.ckpt", build_tiny("DCGAN", loss=Hinge()))).loss, Hinge
+    )
+    with_object = write_checkpoint(in_tmp / "object.ckpt", build_tiny("DCGAN", loss=OwnLoss()))
+    with pytest.raises(
+        CheckpointError, match=r"\(test_bad_input\.OwnLoss\) and needs full unpickling.*trust=True"
+    ):
         load_model(with_object)
-    assert isinstance(load_model(with_object, trust=True).loss, Hinge)
+    assert isinstance(load_model(with_object, trust=True).loss, OwnLoss)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
 import pytest
+import torch
 from conftest import build_tiny, make_trainer
 from test_cli import TINY_FIT
 
+from gan_zoo.checkpoints import MODEL_CLASS_KEY
 from gan_zoo.cli import build_cli, main
 from gan_zoo.data import Digits
 
@@ -96,16 +99,23 @@ def test_conditional_model_accuracy_and_diversity(workdir, capsys):
     assert "exists" in capsys.readouterr().err
 
 
-def test_checkpoints_without_a_recorded_class_need_model(workdir, tmp_path):
+def test_checkpoints_without_a_recorded_class_need_model(workdir, tmp_path, capsys):
     model, data = build_tiny("DCGAN"), Digits(image_size=16, batch_size=16)
     trainer = make_trainer(tmp_path, limit_train_batches=1)
     trainer.fit(model, datamodule=data)
     trainer.save_checkpoint(tmp_path / "plain.ckpt")
+    checkpoint = torch.load(tmp_path / "plain.ckpt", weights_only=True)
+    del checkpoint[MODEL_CLASS_KEY]  # as in a file from a model that does not record its class
+    torch.save(checkpoint, tmp_path / "plain.ckpt")
     args = ["evaluate", "--ckpt", str(tmp_path / "plain.ckpt"), "--data", "Digits", "--num-samples", "20"]
     args += ["--batch-size", "10", "--feature-extractor", "random.pt", "--num-real", "200", "--no-cache"]
     args += ["--no-progress"]
-    with pytest.raises(ValueError, match=r"pass --model, one of: .*DCGAN"):
+    with pytest.raises(SystemExit) as exit_:  # one line on stderr, exit code 2
         main(args)
+    assert exit_.value.code == 2
+    assert re.search(
+        r"does not record which model wrote it.*--model NAME, one of: .*DCGAN", capsys.readouterr().err
+    )
     main([*args, "--model", "DCGAN", "--metrics", "fid,is,mifid"])
     report = json.loads((tmp_path / "plain-evaluation.json").read_text())
     assert set(report["metrics"]) == {"fid", "is_mean", "is_std", "mifid"}

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from conftest import make_trainer
 
+from gan_zoo.cli import main
 from gan_zoo.data import SingleImage
 from gan_zoo.data.single_image import resize
 from gan_zoo.losses import PixelGradientPenalty, Wasserstein
@@ -200,6 +201,40 @@ def test_resume_continues_at_the_saved_scale(tmp_path):
     assert (resumed.scale, resumed.scale_updates) == (1, 2)  # one more update finished scale 1
     assert same(g0, resumed.generator[0])
     assert torch.equal(resumed.noise_amplitudes, model.noise_amplitudes)
+
+
+@pytest.mark.slow
+def test_gan_zoo_fit_resumes_in_the_second_scale_bit_identical(tmp_path, monkeypatch):
+    """Through the CLI, from the step checkpoint written after epoch 0's last batch (scale 1 has had one
+    update): the resumed run goes on at scale 1 and ends with the uninterrupted run's exact tensors,
+    although Lightning skips that epoch's end hooks on resume (the sample grid drew SinGAN noise there)."""
+    monkeypatch.chdir(tmp_path)
+    args = [
+        "fit", "--seed_everything", "0", "--model", "SinGAN", "--model.min_size", "12",
+        "--model.width", "8", "--model.iterations_per_scale", "3", "--model.n_critic", "1",
+        "--model.g_steps", "1", "--data", "SingleImage", "--data.image", "camera",
+        "--data.max_size", "16", "--data.channels", "1", "--data.steps_per_epoch", "4",
+        "--trainer.max_epochs", "-1", "--trainer.deterministic", "true",
+        "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
+        "--checkpoint.every_n_train_steps", "1", "--checkpoint.save_top_k", "-1",
+    ]  # fmt: skip
+    main(args)  # uninterrupted: 3 updates of scale 0, 3 of scale 1, 2 optimizer steps each
+    runs = tmp_path / "runs" / "singan-singleimage"
+    step_checkpoint = runs / "version_0" / "checkpoints" / "epoch=0-step=8.ckpt"
+    assert torch.load(step_checkpoint, weights_only=True)["singan"] == {"scale": 1, "scale_updates": 1}
+    main([*args, "--ckpt_path", str(step_checkpoint)])  # a new run directory, version_1
+    expected, resumed = (
+        torch.load(runs / version / "checkpoints" / "last.ckpt", weights_only=True)
+        for version in ("version_0", "version_1")
+    )
+    assert resumed["global_step"] == expected["global_step"] == 12
+    assert resumed["singan"] == expected["singan"]
+    assert [
+        k for k, v in expected["state_dict"].items() if not torch.equal(v, resumed["state_dict"][k])
+    ] == []
+    for a, b in zip(expected["optimizer_states"], resumed["optimizer_states"], strict=True):
+        for p, slots in a["state"].items():
+            assert all(torch.equal(v, b["state"][p][k]) for k, v in slots.items())
 
 
 def test_batches_of_another_image_size_are_refused():

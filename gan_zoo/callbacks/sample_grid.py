@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytorch_lightning as pl
+import torch
 import torch.nn.functional as F
 from pytorch_lightning.loggers import TensorBoardLogger, WandbLogger
 from torch import Tensor
@@ -53,7 +54,12 @@ class SampleGrid(pl.Callback):
 
     def _save(self, trainer: pl.Trainer, pl_module: pl.LightningModule, path: Path) -> None:
         labels = pl_module.fixed_labels if pl_module.conditional else None
-        images = pl_module.sample(z=pl_module.fixed_noise, y=labels).cpu()
+        # A model may draw more than z (SinGAN: its finer noise maps). Not from the training's RNG
+        # streams: training must not depend on the grids, and a run resumed from a checkpoint written
+        # before this epoch-end hook must draw what the uninterrupted run draws.
+        cuda = [pl_module.device] if pl_module.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda):
+            images = pl_module.sample(z=pl_module.fixed_noise, y=labels).cpu()
         n = images.shape[0]
         columns = n // pl_module.num_classes if pl_module.conditional else round(n**0.5)
         scale = max(1, -(-self.min_cell_size // images.shape[-1]))  # ceil division

@@ -5,16 +5,16 @@
     gan-zoo evaluate --ckpt runs/cgan-mnist/version_0/checkpoints/last.ckpt --data MNIST \\
         --metrics fid,accuracy,diversity --feature-extractor inception --classifier mnist.pt
 
-The model class comes from the checkpoint (``gan-zoo fit`` records it), so any registered model works;
-``--model NAME`` names it for checkpoints written from Python. The data module is built at the model's
-resolution and channels. With the same ``--num-samples``, ``--batch-size``, ``--seed``, split and
-extractor, the numbers are those the metric callbacks log at the end of training.
+The model is read with :func:`gan_zoo.load_model` (``weights_only=True``); its class comes from the
+checkpoint (every zoo model records it), so any registered model works; ``--model NAME`` names it for a
+checkpoint that does not record it. The data module is built at the model's resolution and channels.
+With the same ``--num-samples``, ``--batch-size``, ``--seed``, split and extractor, the numbers are
+those the metric callbacks log at the end of training.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import math
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from gan_zoo.checkpoints import load_model
 from gan_zoo.core import AdversarialModule
 from gan_zoo.data import ImageDataModule
 from gan_zoo.metrics import (
@@ -98,27 +99,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def load_model(ckpt: Path, model: str | None = None, device: str = "cpu") -> AdversarialModule:
-    """The model of a checkpoint, of the class the checkpoint records (or ``model``, a registered name)."""
-    if not ckpt.is_file():
-        raise FileNotFoundError(f"checkpoint {ckpt} does not exist")
-    if model is not None:
-        cls = MODELS.get(model)
-    else:
-        hparams = torch.load(ckpt, map_location="cpu", weights_only=False).get("hyper_parameters", {})
-        class_path = hparams.get("_class_path")
-        if class_path is None:
-            raise ValueError(
-                f"{ckpt} does not record its model class (it was not written by gan-zoo fit); "
-                f"pass --model, one of: {', '.join(MODELS.names())}"
-            )
-        module_name, _, name = class_path.rpartition(".")
-        cls = getattr(importlib.import_module(module_name), name)
-        if not (isinstance(cls, type) and issubclass(cls, AdversarialModule)):
-            raise ValueError(f"{ckpt} records {class_path}, which is not a gan_zoo model")
-    return cls.load_from_checkpoint(ckpt, map_location=device).to(device).eval()
-
-
 def build_data(
     cls: type[ImageDataModule], args: argparse.Namespace, model: AdversarialModule
 ) -> ImageDataModule:
@@ -143,7 +123,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     """Everything ``args`` asks for, as the JSON-ready report."""
     data_cls = data_module_class(args.data)
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
-    model = load_model(args.ckpt, args.model, device)
+    model = load_model(args.ckpt, model=MODELS.get(args.model) if args.model else None, map_location=device)
     data = build_data(data_cls, args, model)
     report: dict[str, Any] = {
         "checkpoint": str(args.ckpt),

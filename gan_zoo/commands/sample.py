@@ -19,8 +19,8 @@ import torch
 from torch import Tensor
 from torchvision.utils import make_grid, save_image
 
+from gan_zoo.checkpoints import load_model
 from gan_zoo.core.adversarial import AdversarialModule
-from gan_zoo.core.checkpoint import load_model
 from gan_zoo.core.latent_space import interpolate
 
 

@@ -1,8 +1,8 @@
 """The shared training machinery: the adversarial schedule, EMA, latent sampling, data-parallel
 training, checkpoint loading and latent-space walks."""
 
+from gan_zoo.checkpoints import load_model
 from gan_zoo.core.adversarial import AdversarialModule
-from gan_zoo.core.checkpoint import load_model
 from gan_zoo.core.distributed import AdversarialDDPStrategy
 from gan_zoo.core.ema import ExponentialMovingAverage
 from gan_zoo.core.growth import GrowthSchedule, GrowthState

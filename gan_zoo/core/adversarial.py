@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import re
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any, Literal
@@ -12,8 +14,7 @@ import torch
 from pytorch_lightning.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 
-from gan_zoo.checkpoints import MODEL_CLASS_KEY, check_compatible, class_path
-from gan_zoo.core.checkpoint import allow_zoo_objects
+from gan_zoo.checkpoints import MODEL_CLASS_KEY, allow_zoo_objects, check_compatible, class_path
 from gan_zoo.core.distributed import prepare_for_distributed
 from gan_zoo.core.ema import ExponentialMovingAverage
 from gan_zoo.core.latent import truncated_normal
@@ -352,10 +353,24 @@ class AdversarialModule(pl.LightningModule):
         first_param = optimizer.param_groups[0]["params"][0]
         return "generator" if any(first_param is p for p in self.generator.parameters()) else "discriminator"
 
+    def on_train_start(self) -> None:
+        # The schedulers step at each epoch's end. A run resumed from a checkpoint written after an
+        # epoch's last batch (a step checkpoint, saved before the epoch-end hooks) goes on with the next
+        # epoch without running them: Lightning counts the epoch as finished. Its step is taken here,
+        # where a scheduler behind the epoch count shows it is due.
+        for scheduler in self._epoch_schedulers():
+            if scheduler.last_epoch < self.current_epoch:
+                with warnings.catch_warnings():  # the optimizer has stepped, only not in this process
+                    warnings.filterwarnings("ignore", re.escape("Detected call of `lr_scheduler.step()`"))
+                    scheduler.step()
+
     def on_train_epoch_end(self) -> None:
-        schedulers = self.lr_schedulers()
-        for scheduler in schedulers if isinstance(schedulers, list) else [schedulers] if schedulers else []:
+        for scheduler in self._epoch_schedulers():
             scheduler.step()
+
+    def _epoch_schedulers(self) -> list[Any]:
+        schedulers = self.lr_schedulers()
+        return schedulers if isinstance(schedulers, list) else [schedulers] if schedulers else []
 
     # ------------------------------------------------------------------ evaluation
     def validation_step(self, batch: Any, batch_idx: int) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
+import torch
 from conftest import build_tiny
 from PIL import Image
 from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
@@ -70,3 +73,15 @@ def test_csv_logger_gets_png_only(digits, trainer_factory, tmp_path):
 def test_rejects_bad_interval():
     with pytest.raises(ValueError):
         SampleGrid(every_n_epochs=0)
+
+
+def test_a_grid_leaves_the_training_rng_streams_as_they_were(tmp_path):
+    """SinGAN draws its finer noise maps in ``sample(z=...)``. Taken from the training's RNG stream, they
+    would make training depend on the grids, and a run resumed from a checkpoint written before the
+    epoch-end hooks (after an epoch's last batch) would draw other latents than the uninterrupted run."""
+    model = build_tiny("SinGAN")
+    model.scale = 1  # the finest scale: its noise map is drawn
+    before = torch.get_rng_state()
+    SampleGrid()._save(SimpleNamespace(loggers=[]), model, tmp_path / "grid.png")
+    assert (tmp_path / "grid.png").is_file()
+    assert torch.equal(torch.get_rng_state(), before)

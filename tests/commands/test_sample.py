@@ -168,7 +168,7 @@ def test_a_partial_directory_conflict_writes_nothing(checkpoints, tmp_path):
     ("args", "message"),
     [
         (["--class", "3"], "unconditional; --class does not apply"),
-        (["--ckpt", "missing.ckpt"], "No checkpoint at missing.ckpt"),
+        (["--ckpt", "missing.ckpt"], "checkpoint missing.ckpt does not exist"),
         (["--interpolate", "1"], "at least 2 steps"),
     ],
 )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import pickle
-
 import pytest
 import torch
 from conftest import build_tiny
 
 from gan_zoo import DCGAN, load_model
-from gan_zoo.core.checkpoint import CLASS_PATH_KEY
+from gan_zoo.checkpoints import MODEL_CLASS_KEY
+from gan_zoo.errors import CheckpointError
 from gan_zoo.losses import GradientPenalty, LeastSquares
 
 
@@ -32,7 +31,7 @@ def saved(digits, trainer_factory, tmp_path):
 def test_the_class_is_recorded_and_found(saved):
     model = build_tiny("CGAN", ema_decay=0.9)
     path = saved(model)
-    assert torch.load(path, weights_only=True)[CLASS_PATH_KEY] == "gan_zoo.models.cgan.CGAN"
+    assert torch.load(path, weights_only=True)[MODEL_CLASS_KEY] == "gan_zoo.models.cgan.CGAN"
     restored = load_model(path)
     assert type(restored).__name__ == "CGAN" and not restored.training
     z = model.sample_latent(3)
@@ -54,19 +53,22 @@ def test_foreign_objects_are_refused_not_executed(saved, tmp_path):
     checkpoint = torch.load(path, weights_only=True)
     checkpoint["hyper_parameters"]["surprise"] = NotAllowed()
     torch.save(checkpoint, tmp_path / "tampered.ckpt")
-    with pytest.raises(pickle.UnpicklingError, match="NotAllowed"):
+    with pytest.raises(CheckpointError, match=r"\(test_checkpoint\.NotAllowed\) and needs full unpickling"):
         load_model(tmp_path / "tampered.ckpt")
 
 
 def test_unknown_or_missing_class_is_a_clear_error(saved, tmp_path):
     checkpoint = torch.load(saved(build_tiny("DCGAN")), weights_only=True)
-    checkpoint[CLASS_PATH_KEY] = "somewhere.else.Model"
+    checkpoint[MODEL_CLASS_KEY] = "somewhere.else.Model"
     torch.save(checkpoint, tmp_path / "foreign.ckpt")
-    with pytest.raises(ValueError, match=r"'somewhere\.else\.Model', which is not an imported gan_zoo model"):
+    with pytest.raises(
+        CheckpointError, match=r"somewhere\.else\.Model, which is not an imported gan_zoo model"
+    ):
         load_model(tmp_path / "foreign.ckpt")
-    del checkpoint[CLASS_PATH_KEY]
+    del checkpoint[MODEL_CLASS_KEY]
     torch.save(checkpoint, tmp_path / "anonymous.ckpt")
-    with pytest.raises(ValueError, match="does not say which model wrote it"):
+    with pytest.raises(CheckpointError, match="does not record which model wrote it"):
         load_model(tmp_path / "anonymous.ckpt")
-    with pytest.raises(FileNotFoundError, match="No checkpoint at"):
+    assert type(load_model(tmp_path / "anonymous.ckpt", model=DCGAN)) is DCGAN
+    with pytest.raises(CheckpointError, match="does not exist"):
         load_model(tmp_path / "missing.ckpt")
