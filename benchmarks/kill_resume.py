@@ -4,6 +4,7 @@ the final generator and discriminator (and EMA, optimizers) are bit-identical to
     PYTHONPATH=$PWD python benchmarks/kill_resume.py --kills 20 --model dcgan
     PYTHONPATH=$PWD python benchmarks/kill_resume.py --kills 20 --model wgan-gp
     PYTHONPATH=$PWD python benchmarks/kill_resume.py --kills 20 --model singan
+    PYTHONPATH=$PWD python benchmarks/kill_resume.py --kills 20 --model progan
 
 Each trial: one run killed after a random delay (counted from its first checkpoint, so the kill lands
 anywhere in training, mid-epoch or not, possibly during a save), then resumed until it finishes. The
@@ -58,7 +59,22 @@ SINGAN = [
     "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
     "--checkpoint.every_n_train_steps", "1",
 ]  # fmt: skip
-CONFIGS = {"dcgan": DCGAN, "wgan-gp": WGAN_GP, "singan": SINGAN}
+#: ProGAN, whose schedule state is the stage and fade-in α: 64 images per phase, 4 batches of 16, so
+#: 12 batches run 4×4, then the 8×8 fade-in, then 8×8 stable.
+PROGAN = [
+    "--seed_everything", "0",
+    "--model", "ProGAN", "--model.latent_dim", "8", "--model.fmap_base", "32", "--model.fmap_max", "8",
+    "--model.phase_images", "64", "--model.batch_sizes", "{4: 16, 8: 16, 16: 16}",
+    "--model.ema_decay", "0.9",
+    "--data", "Digits", "--data.image_size", "16", "--data.batch_size", "16",
+    "--trainer.accelerator", "cpu", "--trainer.deterministic", "true",
+    "--trainer.max_epochs", "3", "--trainer.limit_train_batches", "6",
+    "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
+    "--checkpoint.every_n_train_steps", "1",
+]  # fmt: skip
+CONFIGS = {"dcgan": DCGAN, "wgan-gp": WGAN_GP, "singan": SINGAN, "progan": PROGAN}
+#: Checkpoint sections holding schedule state, compared like the weights.
+SCHEDULE_STATE = ("adversarial_schedule", "progressive_growing", "singan")
 #: ``runs/<model>-<data>/version_N``: the CLI's run directories.
 RUNS = Path("runs")
 
@@ -103,6 +119,9 @@ def final_state(cwd: Path) -> dict[str, torch.Tensor]:
     for i, scheduler in enumerate(checkpoint["lr_schedulers"]):
         state[f"lr_scheduler{i}.last_epoch"] = torch.tensor(scheduler["last_epoch"])
         state[f"lr_scheduler{i}.lr"] = torch.tensor(scheduler["_last_lr"])
+    for section in SCHEDULE_STATE:  # the n_critic phase, ProGAN's stage and α, SinGAN's scale
+        for key, value in checkpoint.get(section, {}).items():
+            state[f"{section}.{key}"] = torch.tensor(value)
     state["global_step"] = torch.tensor(checkpoint["global_step"])
     return state
 

@@ -152,11 +152,22 @@ def params(*optimizers: torch.optim.Optimizer) -> list[list[torch.Tensor]]:
 #: 6 batches per epoch, 2 epochs. Optimizer steps per batch: DCGAN 2 (12 per epoch); WGAN-GP with
 #: n_critic = 5 one D step per batch and a G step on every fifth batch (7 per epoch).
 KILL_RUN = ["--trainer.max_epochs", "2", "--trainer.limit_train_batches", "6"]
-KILL_POINTS = [
-    pytest.param("dcgan", 18, id="dcgan-mid-epoch"),  # after batch 3 of epoch 1
-    pytest.param("dcgan", 12, id="dcgan-epoch-end"),  # after the last batch of epoch 0
-    pytest.param("wgan-gp", 10, id="wgan-gp-mid-epoch"),  # after batch 3 of epoch 1
-    pytest.param("wgan-gp", 7, id="wgan-gp-epoch-end"),  # after the last batch of epoch 0
+KILL_POINTS = [  # (config, global step of the kill, schedule state the killed run's checkpoint holds)
+    pytest.param("dcgan", 18, {}, id="dcgan-mid-epoch"),  # after batch 3 of epoch 1
+    pytest.param("dcgan", 12, {}, id="dcgan-epoch-end"),  # after the last batch of epoch 0
+    pytest.param(  # after batch 3 of epoch 1: 9 D steps and 1 G step, the next batch a G batch
+        "wgan-gp",
+        10,
+        {"adversarial_schedule.d_steps": 9, "adversarial_schedule.g_steps": 1},
+        id="wgan-gp-mid-epoch",
+    ),
+    pytest.param("wgan-gp", 7, {}, id="wgan-gp-epoch-end"),  # after the last batch of epoch 0
+    pytest.param(  # after 5 batches of 16: the 8×8 fade-in, 16 of its 64 images in
+        "progan",
+        10,
+        {"progressive_growing.resolution": 8, "progressive_growing.alpha": 0.25},
+        id="progan-mid-fade-in",
+    ),
 ]
 
 
@@ -175,8 +186,10 @@ def uninterrupted(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("config", "kill_step"), KILL_POINTS)
-def test_sigkill_then_resume_is_bit_identical(config, kill_step, uninterrupted, tmp_path, monkeypatch):
+@pytest.mark.parametrize(("config", "kill_step", "schedule"), KILL_POINTS)
+def test_sigkill_then_resume_is_bit_identical(
+    config, kill_step, schedule, uninterrupted, tmp_path, monkeypatch
+):
     """A CLI run SIGKILLed by its own callback once global step ``kill_step`` is checkpointed, then
     resumed with ``--ckpt_path last``, ends with exactly the weights, optimizer and LR scheduler state
     of an uninterrupted run — mid-epoch, and right after an epoch's last batch."""
@@ -191,5 +204,7 @@ def test_sigkill_then_resume_is_bit_identical(config, kill_step, uninterrupted, 
         capture_output=True,
     )
     assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
-    assert int(bench.final_state(tmp_path)["global_step"]) == kill_step
+    killed_state = bench.final_state(tmp_path)
+    assert int(killed_state["global_step"]) == kill_step
+    assert {key: killed_state[key].item() for key in schedule} == schedule
     assert bench.resume(args, tmp_path, uninterrupted(config)) == []
