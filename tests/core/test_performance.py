@@ -9,6 +9,7 @@ import torch
 from conftest import build_tiny
 
 from gan_zoo.core.performance import Performance, apply_performance
+from gan_zoo.data import Digits
 
 #: Tensor methods that copy a value to the host: on a GPU each one waits for the queued kernels.
 SYNCING_METHODS = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__")
@@ -55,11 +56,20 @@ def test_training_step_reads_nothing_back_from_the_device(digits, trainer_factor
     assert calls == []
 
 
-def test_fit_loop_adds_no_host_reads_per_batch(digits, trainer_factory, monkeypatch):
+@pytest.mark.parametrize("on_device", [False, True])
+def test_fit_loop_adds_no_host_reads_per_batch(trainer_factory, monkeypatch, on_device):
     """Whatever Lightning reads back per epoch is fine; reads that grow with the batches are syncs."""
-    few = host_reads_during_fit(build_tiny("DCGAN"), digits, trainer_factory, monkeypatch, batches=2)
-    many = host_reads_during_fit(build_tiny("DCGAN"), digits, trainer_factory, monkeypatch, batches=6)
-    assert len(many) == len(few), sorted(set(many))
+    reads = [
+        host_reads_during_fit(
+            build_tiny("DCGAN"),
+            Digits(image_size=16, batch_size=16, on_device=on_device),
+            trainer_factory,
+            monkeypatch,
+            batches,
+        )
+        for batches in (2, 6)
+    ]
+    assert len(reads[1]) == len(reads[0]), sorted(set(reads[1]))
 
 
 def test_counter_sees_a_sync(monkeypatch):
