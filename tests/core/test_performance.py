@@ -7,6 +7,7 @@ import contextlib
 import pytest
 import torch
 from conftest import build_tiny
+from pytorch_lightning.callbacks import RichProgressBar
 
 from gan_zoo.core.performance import Performance, apply_performance
 from gan_zoo.data import Digits
@@ -31,9 +32,16 @@ def count_host_reads(monkeypatch: pytest.MonkeyPatch):
         yield calls
 
 
-def host_reads_during_fit(model, digits, trainer_factory, monkeypatch, batches: int) -> list[str]:
+def host_reads_during_fit(
+    model, digits, trainer_factory, monkeypatch, batches: int, progress_bar: bool = False
+) -> list[str]:
     # A logger that only writes at the end: per-step syncs would show up as reads growing with batches.
-    trainer = trainer_factory(limit_train_batches=batches, log_every_n_steps=10_000)
+    trainer = trainer_factory(
+        limit_train_batches=batches,
+        log_every_n_steps=10_000,
+        callbacks=[RichProgressBar()] if progress_bar else [],  # the bar gan-zoo fit shows
+        enable_progress_bar=progress_bar,
+    )
     digits.setup("fit")  # loading the data may read values; only the loop is under test
     with count_host_reads(monkeypatch) as calls:
         trainer.fit(model, datamodule=digits)
@@ -56,8 +64,8 @@ def test_training_step_reads_nothing_back_from_the_device(digits, trainer_factor
     assert calls == []
 
 
-@pytest.mark.parametrize("on_device", [False, True])
-def test_fit_loop_adds_no_host_reads_per_batch(trainer_factory, monkeypatch, on_device):
+@pytest.mark.parametrize(("on_device", "progress_bar"), [(False, False), (True, False), (False, True)])
+def test_fit_loop_adds_no_host_reads_per_batch(trainer_factory, monkeypatch, on_device, progress_bar):
     """Whatever Lightning reads back per epoch is fine; reads that grow with the batches are syncs."""
     reads = [
         host_reads_during_fit(
@@ -66,6 +74,7 @@ def test_fit_loop_adds_no_host_reads_per_batch(trainer_factory, monkeypatch, on_
             trainer_factory,
             monkeypatch,
             batches,
+            progress_bar,
         )
         for batches in (2, 6)
     ]
