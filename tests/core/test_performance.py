@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import pytest
 import torch
 from conftest import build_tiny
 from pytorch_lightning.callbacks import RichProgressBar
 
+from gan_zoo.cli import build_cli
 from gan_zoo.core.performance import Performance, apply_performance
 from gan_zoo.data import Digits
 
@@ -144,3 +146,13 @@ def test_clipped_network_keeps_the_unfused_adam_lightning_can_clip():
     g_opt, d_opt = model.configure_optimizers()[0]
     assert not g_opt.defaults["fused"]  # Lightning cannot clip before a fused step unscales
     assert d_opt.defaults["fused"] is True
+
+
+def test_bf16_layer_turns_on_bf16_mixed_with_channels_last(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    experiments = Path(__file__).parents[2] / "experiments"
+    configs = [experiments / "_base" / "bf16.yaml", experiments / "quickstart.yaml"]
+    cli = build_cli([arg for config in configs for arg in ("--config", str(config))], run=False)
+    assert cli.trainer.precision == "bf16-mixed"
+    (switches,) = [c for c in cli.trainer.callbacks if isinstance(c, Performance)]
+    assert switches.channels_last and not switches.compile
