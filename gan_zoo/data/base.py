@@ -230,8 +230,8 @@ class InMemoryImageDataModule(ImageDataModule):
 
     Args:
         on_device: keep the splits on the trainer's device (a GPU's memory, say) as uint8 — 47 MB
-            for MNIST, 150 MB for CIFAR-10 — so a batch is one gather there and nothing crosses the
-            bus per step; normalisation to [-1, 1] happens on the device as always. Needs
+            for MNIST, 150 MB for CIFAR-10 — so a batch is one gather there and only its indices
+            cross the bus; normalisation to [-1, 1] happens on the device as always. Needs
             ``num_workers=0`` (worker processes cannot share accelerator memory). Without a trainer
             (``setup`` called by hand) the data stays where it is.
         Other arguments: see :class:`ImageDataModule`.
