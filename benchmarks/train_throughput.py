@@ -1,18 +1,26 @@
 """Training throughput: DCGAN through ``Trainer.fit`` against the same networks in a bare PyTorch loop.
 
-    python benchmarks/train_throughput.py                      # fp32, bf16-mixed, channels_last
-    python benchmarks/train_throughput.py --variants fp32 compile --shapes 1x32x32
-    python benchmarks/train_throughput.py --json runs/train_throughput.json
+    python benchmarks/train_throughput.py            # fp32, bf16-mixed, channels_last, bf16+channels_last
+    python benchmarks/train_throughput.py --variants fp32 compile bf16+channels_last+compile --shapes 1x32x32
+    python benchmarks/train_throughput.py --threads 1 --json runs/train_throughput.json
 
 Both paths do the same work per batch (the schedule of ``AdversarialModule``): draw z, G(z) once,
 one D update on (x, G(z).detach()) and one G update with D's parameters frozen, Adam(2e-4, 0.5) on
 both, images kept as uint8 in memory and normalised per batch. The Trainer path is what a user runs:
 the default progress bar and a CSV logger writing every 50 steps.
 
-The machine is shared, so absolute times mean little: each variant alternates Trainer and bare rounds
-(timing ``--steps`` batches after ``--warmup``) and reports medians, so load hits both alike. The
+The machine is shared, so absolute times mean little: each round runs every variant's Trainer and
+bare paths once (timing ``--steps`` batches after ``--warmup``), the order reversing every round, and
+the table shows medians over rounds, so load hits every column alike. The
 matmul peak is measured in the same run (fp32 and bf16, square ``torch.mm``), and the achieved
 GFLOP/s is counted with ``torch.utils.flop_counter.FlopCounterMode`` on one bare training step.
+The last columns are each variant's Trainer speed over fp32's and a sanity check after training
+(every logged loss finite, samples finite and in [-1, 1]).
+
+``--threads`` sets PyTorch's intra-op threads (default: up to 2). When other jobs keep the cores
+busy, every OpenMP parallel region waits at its barrier for a thread that is not running, and many
+short regions (bf16 casts and reorders more than fp32) pay that wait each time: compare with
+``--threads 1`` there.
 """
 
 from __future__ import annotations
@@ -25,7 +33,6 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import pytorch_lightning as pl
@@ -48,6 +55,7 @@ VARIANTS = {  # name -> (Lightning precision, channels_last, compile)
     "channels_last": ("32-true", True, False),
     "bf16+channels_last": ("bf16-mixed", True, False),
     "compile": ("32-true", False, True),
+    "bf16+channels_last+compile": ("bf16-mixed", True, True),
 }
 
 
@@ -150,7 +158,7 @@ class Stopwatch(pl.Callback):
 
 def trainer_run(
     model: DCGAN, data: RandomImages, precision: str, warmup: int, steps: int, root: str
-) -> float:
+) -> tuple[float, bool]:
     watch = Stopwatch(warmup, steps)
     trainer = pl.Trainer(
         accelerator="cpu",
@@ -166,7 +174,19 @@ def trainer_run(
         default_root_dir=root,
     )
     trainer.fit(model, datamodule=data)
-    return steps * BATCH / watch.seconds
+    return steps * BATCH / watch.seconds, sane(model, trainer)
+
+
+def sane(model: DCGAN, trainer: pl.Trainer) -> bool:
+    """Numerically sane after training: every logged loss finite, samples finite and in [-1, 1]."""
+    losses = [v for k, v in trainer.callback_metrics.items() if k.startswith("train/")]
+    images = model.sample(16)
+    return (
+        bool(losses)
+        and all(bool(torch.isfinite(v).all()) for v in losses)
+        and bool(torch.isfinite(images).all())
+        and bool(images.abs().max() <= 1)
+    )
 
 
 # ---------------------------------------------------------------------------------------------- flops
@@ -185,23 +205,46 @@ def build(shape: tuple[int, int, int], channels_last: bool, compile_: bool) -> D
     return model
 
 
-def measure(shape, variant: str, rounds: int, warmup: int, steps: int, root: str) -> dict:
-    precision, channels_last, compile_ = VARIANTS[variant]
-    data = RandomImages(shape, n=BATCH * (warmup + steps) * 2)
-    data.setup("fit")
-    images = data.train_set.images
-    # Separate copies so neither path warms the other's optimizer state or compiled graphs.
-    trainer_model, bare_model = build(shape, channels_last, compile_), build(shape, channels_last, compile_)
-    bare = BareLoop(bare_model, images, precision)
-    runs: dict[str, list[float]] = {"trainer": [], "bare": []}
-    paths: dict[str, Callable[[], float]] = {
-        "trainer": lambda: trainer_run(trainer_model, data, precision, warmup, steps, root),
-        "bare": lambda: bare.run(warmup, steps),
-    }
-    for r in range(rounds):  # alternate the order too, so neither path always runs first
-        for name in ("trainer", "bare") if r % 2 == 0 else ("bare", "trainer"):
-            runs[name].append(paths[name]())
-    return {name: statistics.median(values) for name, values in runs.items()} | {"runs": runs}
+class Contender:
+    """One variant's two paths, each with its own copy of the networks (so neither warms the other's
+    optimizer state or compiled graphs), timed a round at a time."""
+
+    def __init__(self, shape, variant: str, warmup: int, steps: int, root: str) -> None:
+        self.precision, channels_last, compile_ = VARIANTS[variant]
+        self.data = RandomImages(shape, n=BATCH * (warmup + steps) * 2)
+        self.data.setup("fit")
+        self.trainer_model = build(shape, channels_last, compile_)
+        self.bare = BareLoop(
+            build(shape, channels_last, compile_), self.data.train_set.images, self.precision
+        )
+        self.warmup, self.steps, self.root = warmup, steps, root
+        self.runs: dict[str, list[float]] = {"trainer": [], "bare": []}
+        self.checks: list[bool] = []
+
+    def run(self, path: str) -> None:
+        if path == "bare":
+            self.runs["bare"].append(self.bare.run(self.warmup, self.steps))
+            return
+        speed, ok = trainer_run(
+            self.trainer_model, self.data, self.precision, self.warmup, self.steps, self.root
+        )
+        self.runs["trainer"].append(speed)
+        self.checks.append(ok)
+
+    def result(self) -> dict:
+        medians = {path: statistics.median(values) for path, values in self.runs.items()}
+        return medians | {"runs": self.runs, "sane": all(self.checks)}
+
+
+def measure(shape, variants: list[str], rounds: int, warmup: int, steps: int, root: str) -> dict[str, dict]:
+    """Every variant's medians. Each round runs every variant and path once, so a burst of load on
+    the shared machine hits all of them alike; the order reverses every round."""
+    contenders = {variant: Contender(shape, variant, warmup, steps, root) for variant in variants}
+    turns = [(variant, path) for variant in variants for path in ("trainer", "bare")]
+    for r in range(rounds):
+        for variant, path in turns if r % 2 == 0 else reversed(turns):
+            contenders[variant].run(path)
+    return {variant: contender.result() for variant, contender in contenders.items()}
 
 
 def main() -> None:
@@ -210,7 +253,10 @@ def main() -> None:
     )
     parser.add_argument("--shapes", nargs="+", default=["1x32x32", "3x64x64"], help="CxHxW")
     parser.add_argument(
-        "--variants", nargs="+", default=["fp32", "bf16-mixed", "channels_last"], choices=VARIANTS
+        "--variants",
+        nargs="+",
+        default=["fp32", "bf16-mixed", "channels_last", "bf16+channels_last"],
+        choices=VARIANTS,
     )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=1)
@@ -227,8 +273,8 @@ def main() -> None:
     print(f"{cpu_name()}, {args.threads} threads, torch {torch.__version__}")
     print(f"matmul peak: fp32 {peaks['fp32']:.0f} GFLOP/s, bf16 {peaks['bf16']:.0f} GFLOP/s; load {load:.1f}")
     print(
-        f"{'shape':8} {'variant':18} {'trainer img/s':>13} {'bare img/s':>10} {'ratio':>6} "
-        f"{'GFLOP/s':>8} {'of peak':>7}"
+        f"{'shape':8} {'variant':26} {'trainer img/s':>13} {'bare img/s':>10} {'ratio':>6} "
+        f"{'GFLOP/s':>8} {'of peak':>7} {'× fp32':>6} {'sane':>5}"
     )
     results = []
     with tempfile.TemporaryDirectory() as root:
@@ -237,9 +283,9 @@ def main() -> None:
             flops = flops_per_image(
                 build(shape, False, False), RandomImages(shape, BATCH).load_split("train")[0]
             )
-            fp32_bare = None
-            for variant in args.variants:
-                row = measure(shape, variant, args.rounds, args.warmup, args.steps, root)
+            fp32 = None
+            measured = measure(shape, args.variants, args.rounds, args.warmup, args.steps, root)
+            for variant, row in measured.items():
                 peak = peaks["bf16" if VARIANTS[variant][0] == "bf16-mixed" else "fp32"]
                 gflops = row["trainer"] * flops / 1e9
                 row |= {
@@ -251,20 +297,19 @@ def main() -> None:
                     "fraction_of_peak": gflops / peak,
                 }
                 if variant == "fp32":
-                    fp32_bare = row
-                elif fp32_bare is not None:
-                    row["speedup_vs_fp32_trainer"] = row["trainer"] / fp32_bare["trainer"]
+                    fp32 = row
+                if fp32 is not None:
+                    row["speedup_vs_fp32_trainer"] = row["trainer"] / fp32["trainer"]
+                    row["speedup_vs_fp32_bare"] = row["bare"] / fp32["bare"]
                 results.append(row)
+                speedup = f"{row['speedup_vs_fp32_trainer']:6.2f}" if fp32 is not None else f"{'-':>6}"
+                sane_text = "yes" if row["sane"] else "NO"
                 print(
-                    f"{text:8} {variant:18} {row['trainer']:13.1f} {row['bare']:10.1f} {row['ratio']:6.2f} "
-                    f"{gflops:8.1f} {row['fraction_of_peak']:7.0%}",
+                    f"{text:8} {variant:26} {row['trainer']:13.1f} {row['bare']:10.1f} {row['ratio']:6.2f} "
+                    f"{gflops:8.1f} {row['fraction_of_peak']:7.0%} {speedup} {sane_text:>5}",
                     flush=True,
                 )
-    for row in results:
-        if "speedup_vs_fp32_trainer" in row:
-            print(
-                f"{row['shape']} {row['variant']}: {row['speedup_vs_fp32_trainer']:.2f}× fp32 (Trainer path)"
-            )
+    print("× fp32: the Trainer path's img/s over fp32's in this run; sane: losses finite, samples in [-1, 1]")
     write_report(
         args.json,
         results,

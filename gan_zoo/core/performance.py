@@ -10,6 +10,10 @@ In a config, add the callback (it applies the switches before the optimizers are
 Both are off by default: channels_last helps convolutions on GPUs with tensor cores and on CPUs with
 oneDNN, but not every layer is faster in it; ``torch.compile`` pays a compilation of tens of seconds
 to minutes at the first step, which only long runs earn back.
+
+With ``trainer.precision: bf16-mixed`` turn channels_last on: the bf16 convolution kernels (oneDNN's
+AMX ones on CPUs, tensor cores on GPUs) work on NHWC data, and NCHW tensors would be reordered
+around every convolution. ``experiments/_base/bf16.yaml`` sets both.
 """
 
 from __future__ import annotations

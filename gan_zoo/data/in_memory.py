@@ -31,8 +31,22 @@ class InMemoryImages(Dataset):
         return self.images[index], self.labels[index]
 
     def __getitems__(self, indices: Sequence[int]) -> tuple[Tensor, Tensor]:
-        index = torch.as_tensor(indices, dtype=torch.long)
+        index = self._index(indices)
         return self.images[index], self.labels[index]
+
+    def _index(self, indices: Sequence[int]) -> Tensor:
+        # On an accelerator the index list is copied non-blocking: from pageable memory CUDA stages
+        # it at once, without waiting for the kernels already queued (no host-device sync per batch).
+        return torch.as_tensor(indices, dtype=torch.long).to(self.images.device, non_blocking=True)
+
+    @property
+    def device(self) -> torch.device:
+        return self.images.device
+
+    def to(self, device: torch.device | str) -> InMemoryImages:
+        """Move the images (still uint8) and labels to ``device``, in place; returns ``self``."""
+        self.images, self.labels = self.images.to(device), self.labels.to(device)
+        return self
 
     def subset(self, indices: Tensor) -> InMemoryImages:
         return InMemoryImages(self.images[indices], self.labels[indices])

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import pytest
 import torch
 from conftest import build_tiny
+from pytorch_lightning.callbacks import RichProgressBar
 
+from gan_zoo.cli import build_cli
 from gan_zoo.core.performance import Performance, apply_performance
+from gan_zoo.data import Digits
 
 #: Tensor methods that copy a value to the host: on a GPU each one waits for the queued kernels.
 SYNCING_METHODS = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__")
@@ -30,9 +34,16 @@ def count_host_reads(monkeypatch: pytest.MonkeyPatch):
         yield calls
 
 
-def host_reads_during_fit(model, digits, trainer_factory, monkeypatch, batches: int) -> list[str]:
+def host_reads_during_fit(
+    model, digits, trainer_factory, monkeypatch, batches: int, progress_bar: bool = False
+) -> list[str]:
     # A logger that only writes at the end: per-step syncs would show up as reads growing with batches.
-    trainer = trainer_factory(limit_train_batches=batches, log_every_n_steps=10_000)
+    trainer = trainer_factory(
+        limit_train_batches=batches,
+        log_every_n_steps=10_000,
+        callbacks=[RichProgressBar()] if progress_bar else [],  # the bar gan-zoo fit shows
+        enable_progress_bar=progress_bar,
+    )
     digits.setup("fit")  # loading the data may read values; only the loop is under test
     with count_host_reads(monkeypatch) as calls:
         trainer.fit(model, datamodule=digits)
@@ -55,11 +66,21 @@ def test_training_step_reads_nothing_back_from_the_device(digits, trainer_factor
     assert calls == []
 
 
-def test_fit_loop_adds_no_host_reads_per_batch(digits, trainer_factory, monkeypatch):
+@pytest.mark.parametrize(("on_device", "progress_bar"), [(False, False), (True, False), (False, True)])
+def test_fit_loop_adds_no_host_reads_per_batch(trainer_factory, monkeypatch, on_device, progress_bar):
     """Whatever Lightning reads back per epoch is fine; reads that grow with the batches are syncs."""
-    few = host_reads_during_fit(build_tiny("DCGAN"), digits, trainer_factory, monkeypatch, batches=2)
-    many = host_reads_during_fit(build_tiny("DCGAN"), digits, trainer_factory, monkeypatch, batches=6)
-    assert len(many) == len(few), sorted(set(many))
+    reads = [
+        host_reads_during_fit(
+            build_tiny("DCGAN"),
+            Digits(image_size=16, batch_size=16, on_device=on_device),
+            trainer_factory,
+            monkeypatch,
+            batches,
+            progress_bar,
+        )
+        for batches in (2, 6)
+    ]
+    assert len(reads[1]) == len(reads[0]), sorted(set(reads[1]))
 
 
 def test_counter_sees_a_sync(monkeypatch):
@@ -125,3 +146,13 @@ def test_clipped_network_keeps_the_unfused_adam_lightning_can_clip():
     g_opt, d_opt = model.configure_optimizers()[0]
     assert not g_opt.defaults["fused"]  # Lightning cannot clip before a fused step unscales
     assert d_opt.defaults["fused"] is True
+
+
+def test_bf16_layer_turns_on_bf16_mixed_with_channels_last(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    experiments = Path(__file__).parents[2] / "experiments"
+    configs = [experiments / "_base" / "bf16.yaml", experiments / "quickstart.yaml"]
+    cli = build_cli([arg for config in configs for arg in ("--config", str(config))], run=False)
+    assert cli.trainer.precision == "bf16-mixed"
+    (switches,) = [c for c in cli.trainer.callbacks if isinstance(c, Performance)]
+    assert switches.channels_last and not switches.compile

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 from torch.utils.data import DataLoader
@@ -105,3 +107,45 @@ def test_channel_conversion():
     rgb = to_channels(gray, 3)
     assert rgb.shape == (2, 3, 4, 4) and torch.equal(rgb[:, 1], gray[:, 0])
     assert torch.equal(to_channels(rgb, 1), gray)  # luma weights sum to 1
+
+
+def trainer_on(device: str) -> SimpleNamespace:
+    """What the data module reads from its trainer: the strategy's device and the stage flags."""
+    return SimpleNamespace(strategy=SimpleNamespace(root_device=torch.device(device)), training=False)
+
+
+def test_on_device_keeps_uint8_splits_on_the_trainers_device_and_normalizes_there():
+    # "meta" stands in for an accelerator: a device that is not the host, available without one.
+    dm = Digits(image_size=16, batch_size=32, val_split=100, on_device=True)
+    dm.trainer = trainer_on("meta")
+    dm.setup()
+    for split in (dm.train_set, dm.val_set, dm.test_set):
+        assert split.images.device.type == "meta" and split.images.dtype == torch.uint8
+        assert split.labels.device.type == "meta"
+    loader = dm.train_dataloader()
+    assert not loader.pin_memory  # a device tensor cannot be pinned
+    images, labels = next(iter(loader))
+    assert images.device.type == "meta" and images.shape == (32, 1, 16, 16) and images.dtype == torch.uint8
+    assert labels.device.type == "meta" and labels.shape == (32,)
+    images, _ = dm.on_after_batch_transfer((images, labels), 0)
+    assert images.device.type == "meta" and images.dtype == torch.float32
+
+
+def test_on_device_batches_are_the_host_batches():
+    host, device = Digits(image_size=16, batch_size=32), Digits(image_size=16, batch_size=32, on_device=True)
+    device.trainer = trainer_on("cpu")
+    for dm in (host, device):
+        dm.setup("fit")
+    for (x, y), (x_dev, y_dev) in zip(host.train_dataloader(), device.train_dataloader(), strict=True):
+        assert torch.equal(x, x_dev) and torch.equal(y, y_dev)
+
+
+def test_on_device_without_a_trainer_leaves_the_data_on_the_host():
+    dm = Digits(on_device=True)
+    dm.setup("fit")
+    assert dm.train_set.images.device.type == "cpu"
+
+
+def test_on_device_refuses_worker_processes():
+    with pytest.raises(ValueError, match="num_workers=0"):
+        Digits(on_device=True, num_workers=2)
