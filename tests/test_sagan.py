@@ -85,6 +85,7 @@ def test_conditional_sagan_needs_classes_and_projects_labels_in_d():
         build_tiny("SAGAN", conditional=True, num_classes=None)
     model = build_tiny("SAGAN", conditional=True)
     assert model.conditional and not SAGAN.conditional
+    model.discriminator.eval()  # spectral norm's power iteration stays put between the calls below
     x = torch.randn(2, 1, 16, 16)
     phi = {}
     model.discriminator.last_block.register_forward_hook(
