@@ -25,17 +25,21 @@ from pathlib import Path
 
 import torch
 
-#: A tiny deterministic CPU run: DCGAN on 16×16 digits, checkpoints after every optimizer step.
-DCGAN = [
+#: What every run shares: seeded, deterministic, on the CPU, quiet, a checkpoint after every optimizer step.
+RUN = [
     "--seed_everything", "0",
+    "--trainer.accelerator", "cpu", "--trainer.deterministic", "true",
+    "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
+    "--checkpoint.every_n_train_steps", "1",
+]  # fmt: skip
+#: A tiny DCGAN on 16×16 digits, with an EMA generator and a per-epoch LR scheduler.
+DCGAN = [
+    *RUN,
     "--model", "DCGAN", "--model.latent_dim", "8", "--model.g_width", "4", "--model.d_width", "4",
     "--model.ema_decay", "0.9",
     "--model.g_lr_scheduler", "torch.optim.lr_scheduler.StepLR", "--model.g_lr_scheduler.step_size", "1",
     "--data", "Digits", "--data.image_size", "16", "--data.batch_size", "32",
-    "--trainer.accelerator", "cpu", "--trainer.deterministic", "true",
     "--trainer.max_epochs", "3", "--trainer.limit_train_batches", "12",
-    "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
-    "--checkpoint.every_n_train_steps", "1",
 ]  # fmt: skip
 #: WGAN-GP: DCGAN with the Wasserstein objective, gradient penalty and five critic steps per G step.
 WGAN_GP = [
@@ -50,27 +54,21 @@ WGAN_GP = [
 #: SinGAN, whose schedule state is the scale being trained: 2 scales (12² and 16²) of 3 iterations on
 #: scikit-image's camera photo, 4 batches per epoch; it stops by itself after the finest scale.
 SINGAN = [
-    "--seed_everything", "0",
+    *RUN,
     "--model", "SinGAN", "--model.min_size", "12", "--model.width", "8",
     "--model.iterations_per_scale", "3", "--model.n_critic", "1", "--model.g_steps", "1",
     "--data", "SingleImage", "--data.image", "camera", "--data.max_size", "16", "--data.channels", "1",
-    "--data.steps_per_epoch", "4",
-    "--trainer.accelerator", "cpu", "--trainer.deterministic", "true", "--trainer.max_epochs", "-1",
-    "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
-    "--checkpoint.every_n_train_steps", "1",
+    "--data.steps_per_epoch", "4", "--trainer.max_epochs", "-1",
 ]  # fmt: skip
 #: ProGAN, whose schedule state is the stage and fade-in α: 64 images per phase, 4 batches of 16, so
-#: 12 batches run 4×4, then the 8×8 fade-in, then 8×8 stable.
+#: the 18 batches run 4×4, the 8×8 fade-in, 8×8 stable, the 16×16 fade-in and half of 16×16 stable.
 PROGAN = [
-    "--seed_everything", "0",
+    *RUN,
     "--model", "ProGAN", "--model.latent_dim", "8", "--model.fmap_base", "32", "--model.fmap_max", "8",
     "--model.phase_images", "64", "--model.batch_sizes", "{4: 16, 8: 16, 16: 16}",
     "--model.ema_decay", "0.9",
     "--data", "Digits", "--data.image_size", "16", "--data.batch_size", "16",
-    "--trainer.accelerator", "cpu", "--trainer.deterministic", "true",
     "--trainer.max_epochs", "3", "--trainer.limit_train_batches", "6",
-    "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
-    "--checkpoint.every_n_train_steps", "1",
 ]  # fmt: skip
 CONFIGS = {"dcgan": DCGAN, "wgan-gp": WGAN_GP, "singan": SINGAN, "progan": PROGAN}
 #: Checkpoint sections holding schedule state, compared like the weights.
