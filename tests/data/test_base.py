@@ -122,13 +122,21 @@ def test_on_device_keeps_uint8_splits_on_the_trainers_device_and_normalizes_ther
     for split in (dm.train_set, dm.val_set, dm.test_set):
         assert split.images.device.type == "meta" and split.images.dtype == torch.uint8
         assert split.labels.device.type == "meta"
-    loader = dm.train_dataloader()
-    assert not loader.pin_memory  # a device tensor cannot be pinned
-    images, labels = next(iter(loader))
+    images, labels = next(iter(dm.train_dataloader()))
     assert images.device.type == "meta" and images.shape == (32, 1, 16, 16) and images.dtype == torch.uint8
     assert labels.device.type == "meta" and labels.shape == (32,)
     images, _ = dm.on_after_batch_transfer((images, labels), 0)
     assert images.device.type == "meta" and images.dtype == torch.float32
+
+
+def test_only_host_data_is_pinned(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # pinning is only asked for with CUDA
+    host, device = Digits(image_size=16), Digits(image_size=16, on_device=True)
+    device.trainer = trainer_on("meta")
+    for dm in (host, device):
+        dm.setup("fit")
+    assert host.train_dataloader().pin_memory
+    assert not device.train_dataloader().pin_memory  # a device tensor cannot be pinned
 
 
 def test_on_device_batches_are_the_host_batches():
