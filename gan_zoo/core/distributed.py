@@ -25,6 +25,7 @@ from rank 0 before every training batch and evaluation, as ``DistributedDataPara
 
 from __future__ import annotations
 
+import atexit
 import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -223,6 +224,11 @@ def prepare_for_distributed(trainer: pl.Trainer) -> None:
         )
     if trainer.world_size == 1:
         return
+    # Lightning registers this for NCCL only. A gloo group left to the interpreter's teardown can abort
+    # the process after training has finished ("terminate called without an active exception",
+    # SIGABRT), which a launcher reports as a failed run.
+    atexit.unregister(_destroy_process_group)  # once, however many fits the process runs
+    atexit.register(_destroy_process_group)
     torch.manual_seed((torch.initial_seed() + trainer.global_rank) % 2**63)
     if type(strategy) is DDPStrategy and not strategy._ddp_kwargs.get("find_unused_parameters"):
         strategy._ddp_kwargs["find_unused_parameters"] = True
@@ -231,6 +237,11 @@ def prepare_for_distributed(trainer: pl.Trainer) -> None:
             "without gradients). strategy='gan_ddp' avoids its per-step graph walk and communication "
             "of both networks."
         )
+
+
+def _destroy_process_group() -> None:
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 AdversarialDDPStrategy.register_strategies(StrategyRegistry)

@@ -19,6 +19,7 @@ the negative control shows a run that sees only one process's half of the batch 
 
 from __future__ import annotations
 
+import atexit
 import copy
 import functools
 import os
@@ -384,6 +385,24 @@ def test_plain_ddp_is_made_gan_safe_and_processes_are_reseeded():
     prepare_for_distributed(fake_trainer(strategy, rank=1))
     assert strategy._ddp_kwargs["find_unused_parameters"] is True
     assert torch.initial_seed() == 42
+
+
+def test_a_multi_process_run_destroys_its_process_group_at_exit(monkeypatch):
+    """Lightning does this for NCCL only; a gloo group left to interpreter teardown can abort the process."""
+    from gan_zoo.core import distributed
+
+    registered: list = []
+    monkeypatch.setattr(atexit, "register", registered.append)
+    monkeypatch.setattr(atexit, "unregister", lambda f: registered.remove(f) if f in registered else None)
+    with torch.random.fork_rng():
+        for _ in range(2):  # a process that runs two fits registers the handler once
+            prepare_for_distributed(fake_trainer(AdversarialDDPStrategy()))
+    assert registered == [distributed._destroy_process_group]
+
+    torch.distributed.init_process_group("gloo", store=torch.distributed.HashStore(), rank=0, world_size=1)
+    distributed._destroy_process_group()
+    assert not torch.distributed.is_initialized()
+    distributed._destroy_process_group()  # and does nothing when there is no group
 
 
 def test_single_process_is_left_alone():
