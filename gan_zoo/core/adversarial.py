@@ -20,6 +20,7 @@ from gan_zoo.core.ema import ExponentialMovingAverage
 from gan_zoo.core.latent import truncated_normal
 from gan_zoo.core.performance import fast_adam_options
 from gan_zoo.core.step import Step
+from gan_zoo.core.training_log import TrainingLog
 from gan_zoo.losses import AdversarialLoss, get_loss
 from gan_zoo.losses.regularizers import Network, Regularizer, get_regularizer
 
@@ -124,6 +125,8 @@ class AdversarialModule(pl.LightningModule):
         self._grad_clip = {"generator": g_grad_clip, "discriminator": d_grad_clip}
         self._d_steps = 0  # D updates so far; decides when G steps, saved in checkpoints
         self._g_steps = 0
+        #: This epoch's training metrics, handed to the loggers when Lightning writes (see TrainingLog).
+        self.training_log = TrainingLog()
         self._register_fixed_inputs(grid_columns)
 
     # ------------------------------------------------------------------ generation
@@ -345,6 +348,8 @@ class AdversarialModule(pl.LightningModule):
 
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
         # Runs after the AMP scaler has unscaled the gradients, so the clip threshold is in true units.
+        if not any(self._grad_clip.values()):
+            return  # nothing to clip: skip looking up which network the optimizer trains
         network = self._network_of(optimizer)
         if self._grad_clip[network]:
             self.clip_gradients(optimizer, self._grad_clip[network], gradient_clip_algorithm="norm")
@@ -367,6 +372,10 @@ class AdversarialModule(pl.LightningModule):
     def on_train_epoch_end(self) -> None:
         for scheduler in self._epoch_schedulers():
             scheduler.step()
+        means = self.training_log.means()
+        # Under data parallelism each process averaged its own batches; one all-reduce per epoch
+        # makes these the means over all of them.
+        self._log_pending(means, "_epoch", on_step=False, on_epoch=True, sync_dist=True, batch_size=1)
 
     def _epoch_schedulers(self) -> list[Any]:
         schedulers = self.lr_schedulers()
@@ -401,12 +410,28 @@ class AdversarialModule(pl.LightningModule):
     def _log_terms(
         self, network: str, terms: Mapping[str, Tensor], batch_size: int, stage: str = "train"
     ) -> None:
-        # Tensors stay on the device; Lightning only reads them when it writes to the logger.
-        # Under data parallelism, evaluation metrics are averaged over the processes (once per epoch);
-        # training metrics are rank 0's, to keep collectives out of the training step.
-        training = stage == "train"
         metrics = {f"{stage}/{network}_{key}": value.detach() for key, value in terms.items()}
-        self.log_dict(metrics, on_step=training, on_epoch=True, batch_size=batch_size, sync_dist=not training)
+        if stage == "train":
+            self.training_log.update(metrics, batch_size)  # on the device, no host read
+        else:  # once per evaluation batch: averaged over the processes under data parallelism
+            self.log_dict(metrics, on_step=False, on_epoch=True, batch_size=batch_size, sync_dist=True)
+
+    def on_train_epoch_start(self) -> None:
+        self.training_log.reset()
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        # Lightning writes step metrics only on these batches (its LearningRateMonitor asks the same).
+        if self.trainer._logger_connector.should_update_logs or self.trainer.fast_dev_run:
+            self._log_pending(self.training_log.latest, "_step", on_step=True, on_epoch=False)
+
+    def _log_pending(self, values: Mapping[str, Any], suffix: str, **options: Any) -> None:
+        """``self.log`` the values as ``self.log(on_step=True, on_epoch=True)`` would have named them:
+        averaged metrics with ``suffix`` for the loggers, and under their own name in
+        ``trainer.callback_metrics`` (for ``ModelCheckpoint(monitor=...)``); others as they are."""
+        averaged = {name: value for name, value in values.items() if self.training_log.averaged(name)}
+        as_is = {name: value for name, value in values.items() if name not in averaged}
+        self.log_dict({name + suffix: value for name, value in averaged.items()} | as_is, **options)
+        self.log_dict(averaged, logger=False, **options)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["adversarial_schedule"] = {"d_steps": self._d_steps, "g_steps": self._g_steps}

@@ -26,7 +26,6 @@ from rank 0 before every training batch and evaluation, as ``DistributedDataPara
 from __future__ import annotations
 
 import atexit
-import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -38,10 +37,6 @@ from pytorch_lightning.strategies import DDPStrategy, FSDPStrategy, StrategyRegi
 from pytorch_lightning.utilities.rank_zero import rank_zero_info
 from torch import Tensor, nn
 from torch.optim import Optimizer
-
-# AdversarialModule logs training metrics per process on purpose (rank 0's reach the logger); the
-# advice to sync them would put collectives into every training step.
-warnings.filterwarnings("ignore", message=r"It is recommended to use `self\.log\('train/")
 
 
 class AdversarialDDPStrategy(DDPStrategy):

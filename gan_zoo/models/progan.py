@@ -280,11 +280,7 @@ class ProGAN(AdversarialModule):
         real = self.reals_at_current_resolution(real[: state.batch_size])
         labels = labels[: state.batch_size] if labels is not None else None
         super().training_step((real, labels), batch_idx)
-        self.log_dict(
-            {"train/resolution": float(state.resolution), "train/alpha": state.alpha},
-            on_step=True,
-            on_epoch=False,
-        )
+        self.training_log.set({"train/resolution": float(state.resolution), "train/alpha": state.alpha})
         self._advance(state.batch_size)
 
     def _advance(self, images: int) -> None:

@@ -493,7 +493,7 @@ class SinGAN(AdversarialModule):
                 self._update(g_opt, g_terms["loss"], "generator")
             self._g_steps += 1
         self._log_terms("g", g_terms, step.batch_size)
-        self.log("train/scale", float(self.scale), on_step=True, on_epoch=False, batch_size=step.batch_size)
+        self.training_log.set({"train/scale": float(self.scale)})
         if self.scale_updates == self.lr_milestone * self.n_critic:
             for optimizer in (g_opt, d_opt):
                 optimizer.param_groups[self.scale]["lr"] *= self.lr_gamma

@@ -121,7 +121,8 @@ class ShardedBatches(pl.LightningDataModule):
 
 
 class SaveEveryProcessParameters(pl.Callback):
-    """Writes the parameters of every process (gathered on rank 0) to ``path`` when training ends."""
+    """Writes the parameters of every process (gathered on rank 0) to ``path`` when training ends, and
+    next to it each process's own mean D loss of the epoch with the one that was logged."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -129,8 +130,15 @@ class SaveEveryProcessParameters(pl.Callback):
     def on_train_end(self, trainer, pl_module):
         flat = torch.cat([p.detach().reshape(-1) for p in pl_module.parameters()])
         gathered = trainer.strategy.all_gather(flat)
+        own_mean = trainer.strategy.all_gather(pl_module.training_log.means()["train/d_loss"])
         if trainer.is_global_zero:
             torch.save(gathered, self.path)
+            logged = trainer.callback_metrics["train/d_loss_epoch"]
+            torch.save({"per_process": own_mean, "logged": logged}, losses_path(self.path))
+
+
+def losses_path(parameters_path: Path) -> Path:
+    return parameters_path.with_suffix(".losses.pt")
 
 
 class SaveFirstLatents(pl.Callback):
@@ -310,6 +318,14 @@ def test_two_processes_match_one_process(case, strategy, two_process_runs):
     # strategy "ddp" is Lightning's own DDPStrategy, which AdversarialModule switches to
     # find_unused_parameters=True; "gan_ddp" averages per optimizer step.
     assert_matches_one_process(case, two_process_runs / f"{case}-{strategy}.pt")
+
+
+@pytest.mark.parametrize(("case", "strategy"), JOBS)
+def test_epoch_means_are_averaged_over_the_processes(case, strategy, two_process_runs):
+    losses = torch.load(losses_path(two_process_runs / f"{case}-{strategy}.pt"))
+    first, second = losses["per_process"].tolist()
+    assert first != second  # each process trained on its own half of every batch
+    assert losses["logged"].item() == pytest.approx((first + second) / 2, rel=1e-12)
 
 
 def test_each_process_draws_its_own_latents(two_process_runs):
