@@ -1,0 +1,66 @@
+"""The performance benchmarks run from a fresh install, at tiny sizes, and report what their tables claim.
+
+Timing targets are not asserted here (they are the benchmarks' output on a quiet machine); these
+tests check that each script runs and that its JSON is consistent with its own definitions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_benchmark(script: str, tmp_path: Path, *args: str) -> dict:
+    output = tmp_path / "report.json"
+    command = [sys.executable, str(REPO / "benchmarks" / script), *args, "--json", str(output)]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(output.read_text())
+
+
+def test_train_throughput_pairs_each_round(tmp_path):
+    tiny = ["--shapes", "1x16x16", "--variants", "fp32", "bf16-mixed", "--threads", "1"]
+    report = run_benchmark(
+        "train_throughput.py", tmp_path, *tiny, "--rounds", "3", "--warmup", "1", "--steps", "2"
+    )
+    fp32, bf16 = report["results"]
+    assert (fp32["variant"], bf16["variant"]) == ("fp32", "bf16-mixed")
+    for row in (fp32, bf16):
+        trainer, bare = row["runs"]["trainer"], row["runs"]["bare"]
+        assert len(trainer) == len(bare) == 3
+        assert row["round_ratios"] == pytest.approx([t / b for t, b in zip(trainer, bare, strict=True)])
+        assert row["ratio"] == pytest.approx(statistics.median(row["round_ratios"]))
+        assert row["trainer"] == pytest.approx(statistics.median(trainer))
+        assert row["sane"] and row["gflop_per_image"] > 0 and row["fraction_of_peak"] > 0
+    assert bf16["speedup_vs_fp32_trainer"] == pytest.approx(bf16["trainer"] / fp32["trainer"])
+
+
+def test_data_throughput_compares_every_dataset_with_torchvision(tmp_path):
+    report = run_benchmark("data_throughput.py", tmp_path, "--batches", "2", "--rounds", "1")
+    rows = report["results"]
+    assert len(rows) == 3
+    for row in rows:
+        assert row["ratio"] == pytest.approx(row["gan_zoo"] / row["torchvision"])
+
+
+def test_eval_throughput_times_the_fid_callback(tmp_path):
+    report = run_benchmark(
+        "eval_throughput.py", tmp_path, "--num-samples", "64", "--inception-samples", "0", "--threads", "1"
+    )
+    parts = [row["part"] for row in report["results"]]
+    assert parts == [
+        "model.sample → uint8",
+        "extractor alone",
+        "FID callback, real cache cold",
+        "FID callback, real cache warm",
+    ]
+    assert all(row["seconds"] > 0 and row["process_peak_mb"] > 0 for row in report["results"])
