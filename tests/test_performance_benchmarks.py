@@ -64,3 +64,14 @@ def test_eval_throughput_times_the_fid_callback(tmp_path):
         "FID callback, real cache warm",
     ]
     assert all(row["seconds"] > 0 and row["process_peak_mb"] > 0 for row in report["results"])
+
+
+def test_step_overhead_reports_the_median_paired_difference(tmp_path):
+    report = run_benchmark(
+        "step_overhead.py", tmp_path, "--shape", "1x16x16", "--rounds", "2", "--warmup", "2", "--steps", "5"
+    )
+    (row,) = report["results"]
+    trainer, bare = row["runs_ms"]["trainer"], row["runs_ms"]["bare"]
+    assert len(trainer) == len(bare) == 2 and min(trainer + bare) > 0
+    assert row["round_added_ms"] == pytest.approx([t - b for t, b in zip(trainer, bare, strict=True)])
+    assert row["added_ms_per_batch"] == pytest.approx(statistics.median(row["round_added_ms"]))
