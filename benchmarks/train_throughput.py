@@ -133,10 +133,13 @@ class BareLoop:
         self.g_opt.step()
         self.d.requires_grad_(True)
 
-    def run(self, warmup: int, steps: int) -> float:
-        # Fresh optimizers, as every Trainer.fit builds them with configure_optimizers.
+    def new_optimizers(self) -> None:
+        """Fresh optimizers, as every ``Trainer.fit`` builds them with ``configure_optimizers``."""
         self.g_opt = self.model.default_optimizer(self.g.parameters(), "generator")
         self.d_opt = self.model.default_optimizer(self.d.parameters(), "discriminator")
+
+    def run(self, warmup: int, steps: int) -> float:
+        self.new_optimizers()
         for _ in range(warmup):
             self.step()
         start = time.perf_counter()
@@ -197,7 +200,7 @@ def sane(model: DCGAN, trainer: pl.Trainer) -> bool:
 def flops_per_image(model: DCGAN, images: Tensor) -> float:
     """FLOPs of one full training step (both updates, forward and backward) divided by the batch."""
     loop = BareLoop(model, images, "32-true")
-    loop.run(warmup=0, steps=0)  # builds the optimizers
+    loop.new_optimizers()
     with FlopCounterMode(display=False) as counter:
         loop.step()
     return counter.get_total_flops() / BATCH

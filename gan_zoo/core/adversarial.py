@@ -35,6 +35,10 @@ class AdversarialModule(pl.LightningModule):
     * every ``n_critic``-th batch: update G on the *same* x̃ with D's parameters frozen, then update
       the EMA copy of G if there is one.
 
+    Training metrics go through :attr:`training_log` and reach ``self.log`` in
+    ``on_train_batch_end`` / ``on_train_epoch_end`` (see :mod:`gan_zoo.core.training_log`); a subclass
+    overriding those hooks, or ``on_train_epoch_start``, calls ``super()``.
+
     Subclasses build the two networks and pass them in; a paper that changes the step overrides
     :meth:`discriminator_step` or :meth:`generator_step`, one that conditions G on the batch (a
     caption) overrides :meth:`make_step`. Networks follow one calling convention:
