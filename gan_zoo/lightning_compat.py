@@ -1,0 +1,169 @@
+"""Everything gan_zoo takes from Lightning, in one place: base classes that work under both packages,
+and the few Lightning internals the library cannot do without.
+
+**Both packages.** Lightning ships twice: as ``pytorch_lightning`` and inside the unified ``lightning``
+package (``lightning.pytorch``). The two are copies of one code base with distinct classes, and each
+``Trainer`` accepts only its own: ``lightning.pytorch.Trainer().fit(model)`` raises "model must be a
+LightningModule" for a ``pytorch_lightning.LightningModule``. The bases below derive from *both*
+packages' classes when both are installed, so every gan_zoo model, data module and callback passes both
+Trainers' checks. Each Trainer also asks "is this hook overridden?" by comparing a method's code with
+its own package's default, and the two packages' defaults are different code objects; so an attribute
+that both packages define and the gan_zoo class does not override is looked up in the package whose
+Trainer runs the object (:class:`_PerPackage`). Under either Trainer the object then behaves exactly as
+that package's own class would. Without ``lightning`` installed the bases are ``pytorch_lightning``'s.
+
+**Internals.** Each use of a Lightning internal below says why it is needed and is covered by a test
+(``tests/test_lightning_compat.py``); ``pyproject.toml`` bounds Lightning to the versions tested.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pytorch_lightning
+import torch
+
+try:
+    import lightning.pytorch as unified
+except ImportError:  # the unified package is optional
+    unified = None
+
+__all__ = [
+    "PACKAGES",
+    "Callback",
+    "LightningDataModule",
+    "LightningModule",
+    "LRSchedulerCallable",
+    "ModelCheckpoint",
+    "OptimizerCallable",
+    "package_of",
+    "save_arguments_as_hyperparameters",
+    "should_write_step_logs",
+    "sync_module_states",
+]
+
+#: The Lightning packages installed, ``pytorch_lightning`` first.
+PACKAGES: tuple[types.ModuleType, ...] = (pytorch_lightning,) + ((unified,) if unified else ())
+
+#: ``params -> Optimizer`` and ``optimizer -> LRScheduler``, as LightningCLI types them.
+OptimizerCallable = Callable[[Iterable], torch.optim.Optimizer]
+LRSchedulerCallable = Callable[[torch.optim.Optimizer], Any]
+
+_PL, _UNIFIED = "pytorch_lightning", "lightning.pytorch"
+# The package whose Trainer last attached a gan_zoo module: callbacks have no trainer of their own.
+_active = [_PL]
+
+
+def package_of(trainer: Any) -> str:
+    """``"lightning.pytorch"`` for a Trainer of the unified package, else ``"pytorch_lightning"``."""
+    return _UNIFIED if type(trainer).__module__.startswith("lightning.") else _PL
+
+
+class _PerPackage:
+    """A method both packages define: the one of the package whose Trainer runs the object."""
+
+    def __init__(self, name: str, choices: dict[str, Any], trainer_attribute: str | None) -> None:
+        self.name, self.choices, self.trainer_attribute = name, choices, trainer_attribute
+
+    def _choice(self, obj: Any) -> Any:
+        if obj is None:
+            return self.choices[_PL]
+        trainer = obj.__dict__.get(self.trainer_attribute) if self.trainer_attribute else None
+        return self.choices[package_of(trainer) if trainer is not None else _active[0]]
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        attribute = self._choice(obj)
+        return attribute.__get__(obj, owner) if hasattr(attribute, "__get__") else attribute
+
+
+class _PerPackageProperty(_PerPackage):
+    """A property both packages define; setting ``trainer`` also records which package runs now."""
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        if self.name == "trainer" and value is not None:
+            _active[0] = package_of(value)
+        self._choice(obj).__set__(obj, value)
+
+    def __delete__(self, obj: Any) -> None:
+        self._choice(obj).__delete__(obj)
+
+
+# Not dispatched: what Python and the class machinery own, and __init__ (both packages' run, in MRO order).
+_NOT_DISPATCHED = {
+    "__init__",
+    "__dict__",
+    "__weakref__",
+    "__module__",
+    "__doc__",
+    "__annotations__",
+    "__jit_unused_properties__",
+    "__getstate__",
+    "__str__",
+    "__qualname__",
+}
+
+
+def _twin(base: Callable[[types.ModuleType], type], trainer_attribute: str | None) -> type:
+    """One class deriving from ``base(package)`` of every installed package (see the module docstring)."""
+    classes = [base(package) for package in PACKAGES]
+    if len(classes) == 1:
+        return classes[0]
+    first, second = classes
+    namespace: dict[str, Any] = {"__module__": __name__, "__doc__": first.__doc__}
+    for name in set(dir(first)) & set(dir(second)):
+        mine, theirs = inspect.getattr_static(first, name), inspect.getattr_static(second, name)
+        if name in _NOT_DISPATCHED or mine is theirs:
+            continue
+        kind = _PerPackageProperty if hasattr(mine, "__set__") else _PerPackage
+        namespace[name] = kind(name, {_PL: mine, _UNIFIED: theirs}, trainer_attribute)
+    return type(first.__name__, tuple(classes), namespace)
+
+
+LightningModule = _twin(lambda p: p.LightningModule, "_trainer")
+LightningDataModule = _twin(lambda p: p.LightningDataModule, "trainer")
+Callback = _twin(lambda p: p.Callback, None)
+ModelCheckpoint = _twin(lambda p: p.callbacks.ModelCheckpoint, None)
+
+
+# ---------------------------------------------------------------------------------------------- internals
+def save_arguments_as_hyperparameters(obj: Any, arguments: dict[str, Any], ignore: Iterable[str] = ()) -> None:
+    """``obj.save_hyperparameters()`` with the constructor's arguments given, not read off the stack.
+
+    Lightning's ``save_hyperparameters()`` collects a constructor's arguments from the call frames and
+    reads each class's ``__init__`` signature to do so; gan_zoo's classes publish a signature that also
+    lists the arguments their ``__init__`` passes on through ``**kwargs`` (:mod:`gan_zoo.arguments`), so
+    the frames do not hold them all. Lightning's own function takes them directly (``given_hparams``).
+    When LightningCLI instantiates the class, what it records (the config's values, ``_class_path``,
+    ``_instantiator``) takes precedence, as in Lightning.
+    """
+    from pytorch_lightning.core.mixins.hparams_mixin import _given_hyperparameters
+    from pytorch_lightning.utilities.parsing import save_hyperparameters
+
+    given = _given_hyperparameters.get()
+    if given is None and unified is not None:
+        from lightning.pytorch.core.mixins.hparams_mixin import _given_hyperparameters as _unified_given
+
+        given = _unified_given.get()
+    frame = inspect.currentframe()
+    save_hyperparameters(obj, ignore=list(ignore), frame=frame, given_hparams=given or dict(arguments))
+
+
+def should_write_step_logs(trainer: Any) -> bool:
+    """Whether Lightning writes step metrics to the loggers after this batch.
+
+    The training step keeps its metrics on the device and hands them to ``self.log`` only on these
+    batches (``self.log`` costs ~0.3 ms a call). Lightning's ``LearningRateMonitor`` asks the same
+    private connector; ``fast_dev_run`` writes every batch.
+    """
+    return bool(trainer._logger_connector.should_update_logs or trainer.fast_dev_run)
+
+
+def sync_module_states(module: torch.nn.Module) -> None:
+    """Broadcast ``module``'s parameters and buffers from rank 0, as ``DistributedDataParallel`` does on
+    construction; the GAN strategy does not wrap the module, so it does this itself."""
+    from pytorch_lightning.overrides.distributed import _sync_module_states
+
+    _sync_module_states(module)
