@@ -37,6 +37,7 @@ import pytorch_lightning as pl
 import torch
 from report import write_report
 
+from gan_zoo.core.optimizers import build_optimizer
 from gan_zoo.data import MNIST, DatasetNotFoundError, Digits, FashionMNIST, ImageDataModule, normalize
 from gan_zoo.models import SemiSupervisedGAN
 from gan_zoo.models.improved_gan import supervised_loss
@@ -94,7 +95,7 @@ def supervised_only(data: ImageDataModule, epochs: int, seed: int) -> torch.nn.M
     pl.seed_everything(seed, verbose=False)
     model = SemiSupervisedGAN(image_shape=data.image_shape, num_classes=data.num_classes)
     classifier = model.discriminator.train()
-    optimizer = model.default_optimizer(classifier.parameters(), "discriminator")
+    optimizer = build_optimizer(model.optimizer_factories["discriminator"], classifier.parameters())
     for _ in range(epochs):
         for images, labels in data.train_dataloader():
             labelled = labels >= 0

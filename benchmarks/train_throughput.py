@@ -43,6 +43,7 @@ from pytorch_lightning.loggers import CSVLogger
 from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from gan_zoo.core.optimizers import build_optimizer
 from gan_zoo.core.performance import apply_performance
 from gan_zoo.data import InMemoryImageDataModule, normalize
 from gan_zoo.models import DCGAN
@@ -135,8 +136,9 @@ class BareLoop:
 
     def new_optimizers(self) -> None:
         """Fresh optimizers, as every ``Trainer.fit`` builds them with ``configure_optimizers``."""
-        self.g_opt = self.model.default_optimizer(self.g.parameters(), "generator")
-        self.d_opt = self.model.default_optimizer(self.d.parameters(), "discriminator")
+        factories = self.model.optimizer_factories
+        self.g_opt = build_optimizer(factories["generator"], self.g.parameters())
+        self.d_opt = build_optimizer(factories["discriminator"], self.d.parameters())
 
     def run(self, warmup: int, steps: int) -> float:
         self.new_optimizers()

@@ -12,13 +12,13 @@ from gan_zoo.callbacks import (
     SampleGrid,
     SampleMetricCallback,
 )
+from gan_zoo.checkpoints import load_model
 from gan_zoo.core import (
     AdversarialDDPStrategy,
     AdversarialModule,
     ExponentialMovingAverage,
     interpolate,
     latent_arithmetic,
-    load_model,
 )
 from gan_zoo.data import (
     CIFAR10,

@@ -12,8 +12,9 @@ paper's objective and schedule, a dataset's native size)::
 
 Each class then has one complete signature: ``inspect.signature(WGANGP)``, ``help(WGANGP)``,
 ``gan-zoo fit --model WGANGP --help`` and ``--print_config`` list every argument with the class's
-default, and a call gets exactly those defaults. Every argument is keyword-only. The resolved
-arguments are what ``self.hparams`` holds and checkpoints store.
+default, and a call gets exactly those defaults. A class's own arguments keep their kind; those it
+passes on are keyword-only. The resolved arguments are what ``self.hparams`` holds and checkpoints
+store.
 """
 
 from __future__ import annotations
@@ -30,10 +31,11 @@ class DeclaredArguments(type):
     """Metaclass giving each class the full signature described in :mod:`gan_zoo.arguments`.
 
     A class's signature is its own ``__init__``'s arguments, then (when that ``__init__`` takes
-    ``**kwargs``, or the class defines none) its base class's, with the class's ``defaults`` applied.
+    ``**kwargs``, or the class defines none) its base class's as keyword-only arguments, with the class's
+    ``defaults`` applied.
     Calling the class binds the call to that signature, fills in the defaults (copies, so instances
-    never share a list) and calls ``__init__`` with every argument by keyword. The instance's
-    ``init_arguments`` holds them, from before ``__init__`` runs.
+    never share a list) and calls ``__init__`` with every argument by keyword. From inside the
+    constructor, :func:`constructor_arguments` reads what each class's ``__init__`` received.
     """
 
     defaults: ClassVar[dict[str, Any]]
@@ -44,8 +46,7 @@ class DeclaredArguments(type):
             cls.__init__ = _forwarding_init(cls)  # its own function, to carry its own signature
         signature = _declared_signature(cls, namespace.get("defaults", {}))
         cls.__signature__ = signature
-        self_parameter = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
-        cls.__init__.__signature__ = signature.replace(parameters=[self_parameter, *signature.parameters.values()])
+        _publish_to_parsers(cls, signature)
         return cls
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
@@ -58,10 +59,37 @@ class DeclaredArguments(type):
         arguments = {
             name: value if name in given else copy.deepcopy(value) for name, value in bound.arguments.items()
         }
-        obj = cls.__new__(cls)
-        obj.__dict__["init_arguments"] = arguments  # set before nn.Module.__init__, bypassing its __setattr__
-        obj.__init__(**arguments)
-        return obj
+        return type.__call__(cls, **arguments)
+
+
+def is_class_spec(value: Any) -> bool:
+    """A ``{"class_path": ..., "init_args": ...}`` dict: how a default optimizer or scheduler is declared."""
+    return isinstance(value, dict) and "class_path" in value
+
+
+def describe_class_spec(spec: dict[str, Any]) -> str:
+    """``torch.optim.Adam(lr=0.0001, betas=[0.0, 0.9])``."""
+    arguments = ", ".join(f"{key}={value!r}" for key, value in (spec.get("init_args") or {}).items())
+    return f"{spec['class_path']}({arguments})"
+
+
+def _publish_to_parsers(cls: type, signature: inspect.Signature) -> None:
+    """The signature of ``cls.__init__``, which jsonargparse (LightningCLI) and Lightning read.
+
+    jsonargparse does not instantiate a dict default of a callable argument (an optimizer), so there
+    such a default is ``None`` ("the model's default", resolved by the class) and its value is written
+    into the argument's description, which ``--help`` shows.
+    """
+    parameters, notes = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)], []
+    for parameter in signature.parameters.values():
+        if is_class_spec(parameter.default):
+            notes.append(f"    {parameter.name}: ``None``: {describe_class_spec(parameter.default)}.")
+            parameter = parameter.replace(default=None)
+        parameters.append(parameter)
+    cls.__init__.__signature__ = signature.replace(parameters=parameters)
+    if notes:
+        own = inspect.cleandoc(cls.__init__.__doc__ or "")
+        cls.__init__.__doc__ = (own + "\n\n" if own else "") + "Args:\n" + "\n".join(notes)
 
 
 def _forwarding_init(cls: type) -> Any:
@@ -74,20 +102,29 @@ def _forwarding_init(cls: type) -> Any:
     return __init__
 
 
+def _signature_of(function: Any) -> inspect.Signature:
+    """``function``'s signature with its annotations evaluated where it was written: the parameters
+    travel to subclasses in other modules, where their names (``OptimizerCallable``, …) are unknown."""
+    try:
+        return inspect.signature(function, follow_wrapped=False, eval_str=True)
+    except (NameError, TypeError):  # an annotation only importable for type checkers
+        return inspect.signature(function, follow_wrapped=False)
+
+
 def _declared_signature(cls: type, defaults: dict[str, Any]) -> inspect.Signature:
     own_init = cls.__dict__["__init__"]
-    own = list(inspect.signature(own_init, follow_wrapped=False).parameters.values())
+    own = list(_signature_of(own_init).parameters.values())
     generated = getattr(own_init, "forwards_only", False)
     parameters: dict[str, inspect.Parameter] = {}
     if not generated:
-        for parameter in own[1:]:  # without self
+        for parameter in own[1:]:  # without self; a class's own arguments keep their kind
             if parameter.kind not in _VARIADIC:
-                parameters[parameter.name] = parameter.replace(kind=_KEYWORD)
+                parameters[parameter.name] = parameter
     forwards = generated or any(p.kind == inspect.Parameter.VAR_KEYWORD for p in own)
     parent = next((base for base in cls.__mro__[1:] if isinstance(base, DeclaredArguments)), None)
     if forwards and parent is not None:
         for name, parameter in parent.__signature__.parameters.items():
-            parameters.setdefault(name, parameter)
+            parameters.setdefault(name, parameter.replace(kind=_KEYWORD))  # passed on by keyword
     unknown = sorted(set(defaults) - set(parameters))
     if unknown:
         raise TypeError(
@@ -97,3 +134,34 @@ def _declared_signature(cls: type, defaults: dict[str, Any]) -> inspect.Signatur
     for name, value in defaults.items():
         parameters[name] = parameters[name].replace(default=value)
     return inspect.Signature(list(parameters.values()))
+
+
+def constructor_arguments(obj: Any) -> dict[str, Any]:
+    """The arguments of every ``__init__`` of ``obj`` now running, called from the innermost one.
+
+    Each class's ``__init__`` contributes the arguments it received (its own, and what it passes on
+    through ``**kwargs``), so a subclass that fixes an argument of its base class
+    (``super().__init__(width=8)``) is seen with it. Where two levels name the same argument, the outer
+    one wins: calling the class again with these arguments rebuilds the object, as Lightning's
+    ``save_hyperparameters`` does (which cannot be used directly: it reads each ``__init__``'s published
+    signature, which here also lists what ``**kwargs`` carries).
+    """
+    frame = inspect.currentframe().f_back  # the __init__ that asks
+    levels: list[dict[str, Any]] = []
+    while frame is not None and frame.f_code.co_name == "__init__" and frame.f_locals.get("self") is obj:
+        levels.append(_received(frame))
+        frame = frame.f_back
+    arguments: dict[str, Any] = {}
+    for level in levels:  # innermost first, so outer levels override
+        arguments.update(level)
+    return arguments
+
+
+def _received(frame: Any) -> dict[str, Any]:
+    code, local = frame.f_code, frame.f_locals
+    named = code.co_argcount + code.co_kwonlyargcount
+    received = {name: local[name] for name in code.co_varnames[1:named] if name in local}
+    if code.co_flags & inspect.CO_VARKEYWORDS:
+        variadic = named + (1 if code.co_flags & inspect.CO_VARARGS else 0)
+        received.update(local.get(code.co_varnames[variadic], {}))
+    return received

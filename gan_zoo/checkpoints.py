@@ -16,40 +16,34 @@ import os
 import pickle
 import sys
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
-from torch import nn
 
+from gan_zoo.core.adversarial import AdversarialModule
+from gan_zoo.core.checkpoint_format import (
+    MODEL_CLASS_KEY,
+    allow_zoo_objects,
+    check_compatible,
+    check_model_class,
+    class_path,
+    recorded_class_path,
+)
 from gan_zoo.errors import CheckpointError
+from gan_zoo.models import MODELS
 
-if TYPE_CHECKING:
-    from gan_zoo.core.adversarial import AdversarialModule
-
-#: Where gan_zoo records which class wrote a checkpoint.
-MODEL_CLASS_KEY = "gan_zoo_model_class"
-
-
-def class_path(cls: type) -> str:
-    return f"{cls.__module__}.{cls.__qualname__}"
-
-
-def checkpoint_safe_globals() -> list[type]:
-    """The classes a zoo checkpoint may hold besides tensors and builtins: the registered objectives and
-    regularizers (hyperparameters given as instances). They are plain attribute holders, so letting
-    ``torch.load(weights_only=True)`` rebuild them runs no code from the file."""
-    from gan_zoo.losses import LOSSES, REGULARIZERS
-
-    return [LOSSES.get(name) for name in LOSSES] + [REGULARIZERS.get(name) for name in REGULARIZERS]
-
-
-@contextlib.contextmanager
-def allow_zoo_objects() -> Iterator[None]:
-    """``torch.load(weights_only=True)`` accepting :func:`checkpoint_safe_globals` within the block."""
-    with torch.serialization.safe_globals(checkpoint_safe_globals()):
-        yield
+__all__ = [
+    "MODEL_CLASS_KEY",
+    "check_compatible",
+    "check_model_class",
+    "class_path",
+    "is_loadable",
+    "load_model",
+    "newest_loadable",
+    "read_checkpoint",
+    "saved_model_class",
+]
 
 
 def read_checkpoint(path: str | os.PathLike, *, trust: bool = False) -> dict[str, Any]:
@@ -105,9 +99,7 @@ def saved_model_class(checkpoint: dict[str, Any]) -> type[AdversarialModule] | N
     Raises:
         CheckpointError: the recorded class is not an imported gan_zoo model.
     """
-    from gan_zoo.core.adversarial import AdversarialModule
-
-    path = checkpoint.get(MODEL_CLASS_KEY) or (checkpoint.get("hyper_parameters") or {}).get("_class_path")
+    path = recorded_class_path(checkpoint)
     if not path:
         return None
     cls = _resolve(path)
@@ -121,46 +113,12 @@ def saved_model_class(checkpoint: dict[str, Any]) -> type[AdversarialModule] | N
 
 def _resolve(path: str) -> Any:
     """``a.b.Name`` → the object, importing ``a.b`` only when it belongs to gan_zoo itself."""
-    import gan_zoo.models  # noqa: F401  (registers every zoo model)
-
     module_name, _, name = path.rpartition(".")
     module = sys.modules.get(module_name)
     if module is None and module_name.split(".")[0] == "gan_zoo":
         with contextlib.suppress(ImportError):
             module = importlib.import_module(module_name)
     return getattr(module, name, None) if module is not None else None
-
-
-def check_model_class(expected: type, checkpoint: dict[str, Any]) -> None:
-    """Raise :class:`CheckpointError` when ``checkpoint`` was written by a class other than ``expected``."""
-    saved = saved_model_class(checkpoint)
-    if saved is not None and saved is not expected:
-        raise CheckpointError(f"the checkpoint was written by {saved.__name__}, not {expected.__name__}")
-
-
-def check_compatible(module: nn.Module, checkpoint: dict[str, Any]) -> None:
-    """Raise :class:`CheckpointError` unless ``checkpoint`` was written by ``module``'s class and shapes.
-
-    Checkpoints from before the class was recorded are judged by their tensor names and shapes alone.
-    """
-    check_model_class(type(module), checkpoint)
-    expected = {name: tuple(t.shape) for name, t in module.state_dict().items()}
-    saved = {name: tuple(t.shape) for name, t in checkpoint.get("state_dict", {}).items()}
-    missing, unexpected = sorted(expected.keys() - saved.keys()), sorted(saved.keys() - expected.keys())
-    resized = sorted(n for n in expected.keys() & saved.keys() if expected[n] != saved[n])
-    if missing or unexpected or resized:
-        details = [
-            f"{len(missing)} tensors missing (e.g. {missing[0]})" if missing else "",
-            f"{len(unexpected)} unexpected (e.g. {unexpected[0]})" if unexpected else "",
-            f"{len(resized)} of another shape (e.g. {resized[0]}: {saved[resized[0]]} in the file, "
-            f"{expected[resized[0]]} in the model)"
-            if resized
-            else "",
-        ]
-        raise CheckpointError(
-            f"the checkpoint does not fit {type(module).__name__} as configured: "
-            + ", ".join(d for d in details if d)
-        )
 
 
 def load_model(
@@ -189,8 +147,6 @@ def load_model(
         >>> model = load_model("runs/dcgan-digits/version_0/checkpoints/last.ckpt")  # doctest: +SKIP
         >>> images = model.sample(16)  # [16, C, H, W] in [-1, 1]  # doctest: +SKIP
     """
-    from gan_zoo.models import MODELS
-
     checkpoint = read_checkpoint(path, trust=trust)  # one clear line for a bad file
     cls = model or saved_model_class(checkpoint)
     if cls is None:
@@ -198,7 +154,7 @@ def load_model(
             f"{path} does not record which model wrote it; name its class: load_model(path, model=DCGAN) "
             f"or gan-zoo evaluate --model NAME, one of: {', '.join(MODELS.names())}"
         )
-    # The saved hyperparameters include the base class's arguments (and LightningCLI's _class_path);
+    # The saved hyperparameters may hold LightningCLI's _class_path and arguments of older versions;
     # pass only those this class takes.
     accepted = inspect.signature(cls).parameters
     saved = checkpoint.get("hyper_parameters") or {}

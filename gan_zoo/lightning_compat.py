@@ -34,12 +34,17 @@ except ImportError:  # the unified package is optional
 __all__ = [
     "PACKAGES",
     "Callback",
+    "LRSchedulerCallable",
     "LightningDataModule",
     "LightningModule",
-    "LRSchedulerCallable",
     "ModelCheckpoint",
     "OptimizerCallable",
+    "ddp_options",
+    "enable_find_unused_parameters",
+    "is_exactly",
+    "is_instance_of",
     "package_of",
+    "rank_zero_info",
     "save_arguments_as_hyperparameters",
     "should_write_step_logs",
     "sync_module_states",
@@ -48,9 +53,12 @@ __all__ = [
 #: The Lightning packages installed, ``pytorch_lightning`` first.
 PACKAGES: tuple[types.ModuleType, ...] = (pytorch_lightning,) + ((unified,) if unified else ())
 
-#: ``params -> Optimizer`` and ``optimizer -> LRScheduler``, as LightningCLI types them.
+#: ``params -> Optimizer`` and ``optimizer -> LRScheduler``, as LightningCLI types them (the same types
+#: in both packages: ``Callable``s, so a config names the class and its arguments).
 OptimizerCallable = Callable[[Iterable], torch.optim.Optimizer]
-LRSchedulerCallable = Callable[[torch.optim.Optimizer], Any]
+LRSchedulerCallable = Callable[
+    [torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler | torch.optim.lr_scheduler.ReduceLROnPlateau
+]
 
 _PL, _UNIFIED = "pytorch_lightning", "lightning.pytorch"
 # The package whose Trainer last attached a gan_zoo module: callbacks have no trainer of their own.
@@ -129,15 +137,19 @@ ModelCheckpoint = _twin(lambda p: p.callbacks.ModelCheckpoint, None)
 
 
 # ---------------------------------------------------------------------------------------------- internals
-def save_arguments_as_hyperparameters(obj: Any, arguments: dict[str, Any], ignore: Iterable[str] = ()) -> None:
-    """``obj.save_hyperparameters()`` with the constructor's arguments given, not read off the stack.
+def save_arguments_as_hyperparameters(
+    obj: Any, arguments: dict[str, Any], ignore: Iterable[str] = (), *, logger: bool = True
+) -> None:
+    """``obj.save_hyperparameters()`` with the constructor's arguments given (see
+    :func:`gan_zoo.arguments.constructor_arguments`).
 
-    Lightning's ``save_hyperparameters()`` collects a constructor's arguments from the call frames and
-    reads each class's ``__init__`` signature to do so; gan_zoo's classes publish a signature that also
-    lists the arguments their ``__init__`` passes on through ``**kwargs`` (:mod:`gan_zoo.arguments`), so
-    the frames do not hold them all. Lightning's own function takes them directly (``given_hparams``).
-    When LightningCLI instantiates the class, what it records (the config's values, ``_class_path``,
-    ``_instantiator``) takes precedence, as in Lightning.
+    Lightning's ``save_hyperparameters()`` collects a constructor's arguments from the call frames by
+    reading each class's ``__init__`` signature; gan_zoo's classes publish a signature that also lists
+    what their ``__init__`` passes on through ``**kwargs`` (:mod:`gan_zoo.arguments`), which the frame
+    of that ``__init__`` does not hold by name. Lightning's own function takes them directly
+    (``given_hparams``). When LightningCLI instantiates the class, what it records (``_class_path``,
+    ``_instantiator``) is kept as well, as in Lightning. ``logger`` sends them to the loggers when
+    training starts, as the method's own flag does.
     """
     from pytorch_lightning.core.mixins.hparams_mixin import _given_hyperparameters
     from pytorch_lightning.utilities.parsing import save_hyperparameters
@@ -147,8 +159,10 @@ def save_arguments_as_hyperparameters(obj: Any, arguments: dict[str, Any], ignor
         from lightning.pytorch.core.mixins.hparams_mixin import _given_hyperparameters as _unified_given
 
         given = _unified_given.get()
+    recorded = {key: value for key, value in (given or {}).items() if key.startswith("_")}
     frame = inspect.currentframe()
-    save_hyperparameters(obj, ignore=list(ignore), frame=frame, given_hparams=given or dict(arguments))
+    obj._log_hyperparams = logger  # what the method sets before calling this function
+    save_hyperparameters(obj, ignore=list(ignore), frame=frame, given_hparams={**arguments, **recorded})
 
 
 def should_write_step_logs(trainer: Any) -> bool:
@@ -159,6 +173,44 @@ def should_write_step_logs(trainer: Any) -> bool:
     private connector; ``fast_dev_run`` writes every batch.
     """
     return bool(trainer._logger_connector.should_update_logs or trainer.fast_dev_run)
+
+
+def is_instance_of(obj: Any, name: str) -> bool:
+    """``isinstance(obj, <package>.<name>)`` for either package, e.g. ``name="strategies.FSDPStrategy"``."""
+    return any(isinstance(obj, _lookup(package, name)) for package in PACKAGES)
+
+
+def is_exactly(obj: Any, name: str) -> bool:
+    """``type(obj) is <package>.<name>`` for either package (a plain class, not a subclass of it)."""
+    return any(type(obj) is _lookup(package, name) for package in PACKAGES)
+
+
+def _lookup(package: types.ModuleType, name: str) -> Any:
+    for part in name.split("."):
+        package = getattr(package, part)
+    return package
+
+
+def rank_zero_info(message: str) -> None:
+    """Log ``message`` once, from the process of rank 0."""
+    pytorch_lightning.utilities.rank_zero.rank_zero_info(message)
+
+
+def ddp_options(strategy: Any) -> dict[str, Any]:
+    """The ``DistributedDataParallel`` keyword arguments a ``DDPStrategy`` was given (private there)."""
+    return strategy._ddp_kwargs
+
+
+def enable_find_unused_parameters(strategy: Any) -> bool:
+    """Turn on ``find_unused_parameters`` of a plain ``DDPStrategy``; ``False`` if it already was.
+
+    Lightning keeps the DDP options in a private dict and has no setter; the strategy only reads it
+    when it wraps the module, after the LightningModule's ``setup`` hook, where gan_zoo calls this.
+    """
+    if strategy._ddp_kwargs.get("find_unused_parameters"):
+        return False
+    strategy._ddp_kwargs["find_unused_parameters"] = True
+    return True
 
 
 def sync_module_states(module: torch.nn.Module) -> None:

@@ -68,7 +68,7 @@ class CountSteps(pl.Callback):
         self.steps = {"generator": 0, "discriminator": 0}
 
     def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
-        self.steps[pl_module._network_of(optimizer)] += 1
+        self.steps[pl_module.network_of(optimizer)] += 1
 
 
 def build_tiny(name: str, **overrides: Any) -> pl.LightningModule:
@@ -78,6 +78,17 @@ def build_tiny(name: str, **overrides: Any) -> pl.LightningModule:
     accepted = inspect.signature(model).parameters
     kwargs = {key: value for key, value in shared.items() if key in accepted}
     return model(**{**kwargs, **TINY[name], **overrides})
+
+
+def module_around(generator: torch.nn.Module, discriminator: torch.nn.Module, **arguments: Any) -> Any:
+    """An AdversarialModule whose networks are the given ones (for tests of the shared machinery)."""
+    from gan_zoo.core import AdversarialModule
+
+    class GivenNetworks(AdversarialModule):
+        def build_networks(self) -> tuple[torch.nn.Module, torch.nn.Module]:
+            return generator, discriminator
+
+    return GivenNetworks(**arguments)
 
 
 def tiny_data(name: str) -> pl.LightningDataModule:

@@ -67,7 +67,7 @@ def test_each_update_writes_only_its_own_gradients(name, trainer_factory):
             self.left = {"generator": None, "discriminator": None}  # grads at each network's last step
 
         def on_before_optimizer_step(self, trainer, pl_module, optimizer):
-            owner = pl_module._network_of(optimizer)
+            owner = pl_module.network_of(optimizer)
             other = "discriminator" if owner == "generator" else "generator"
             networks = {"generator": pl_module.generator, "discriminator": pl_module.discriminator}
             now = grads(networks[other])

@@ -73,7 +73,8 @@ def test_training_follows_the_schedule_in_images(digits, trainer_factory):
     model.generator.register_forward_pre_hook(lambda m, _: seen.append((m.stage, m.alpha)))
     trainer_factory(limit_train_batches=5).fit(model, datamodule=digits)  # loader batches of 16
     assert model.images_seen == 5 * 8  # each step takes the scheduled batch, not the loader's
-    assert seen == [(0, 1.0), (0, 1.0), (1, 0.0), (1, 0.5), (1, 1.0)]
+    # two G passes a step (D's fake batch, then G's own: fresh latents, as in the authors' code)
+    assert seen == [state for state in [(0, 1.0), (0, 1.0), (1, 0.0), (1, 0.5), (1, 1.0)] for _ in range(2)]
     assert (model.growth_state.resolution, model.growth_state.alpha) == (8, 1.0)  # ready for step 6
     assert model.generator_ema.module.stage == model.discriminator.stage == 1
 

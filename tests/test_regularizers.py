@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import build_tiny
+from conftest import build_tiny, module_around
 from torch import nn
 
 from gan_zoo.core import AdversarialModule
@@ -27,11 +27,14 @@ class LinearCritic(AdversarialModule):
     """D(x) = Σ w·x: its input gradient is w for every sample, so the penalty is known in closed form."""
 
     def __init__(self, w: torch.Tensor, regularizers=None):
+        super().__init__(image_shape=(1, 2, 2), latent_dim=2, regularizers=regularizers)
+
+    def build_networks(self):
         generator = nn.Sequential(nn.Linear(2, 4), nn.Unflatten(1, (1, 2, 2)))
         critic = nn.Sequential(nn.Flatten(), nn.Linear(4, 1, bias=False))
         with torch.no_grad():
-            critic[1].weight.copy_(w.view(1, 4))
-        super().__init__(generator, critic, image_shape=(1, 2, 2), latent_dim=2, regularizers=regularizers)
+            critic[1].weight.copy_(self.hparams.w.view(1, 4))
+        return generator, critic
 
 
 def step_of(real, fake):
@@ -84,7 +87,7 @@ def test_pixel_gradient_penalty_takes_the_norm_per_pixel():
 def test_pixel_gradient_penalty_norm_runs_over_channels():
     # Two channels, two pixels: gradients (3, 4) and (0, 1) → norms 5 and 1 → mean((5 − 1)², 0) = 8.
     w = torch.tensor([[[3.0, 0.0]], [[4.0, 1.0]]])  # [C=2, H=1, W=2]
-    module = AdversarialModule(
+    module = module_around(
         nn.Sequential(nn.Linear(2, 4), nn.Unflatten(1, (2, 1, 2))),
         nn.Sequential(nn.Flatten(), nn.Linear(4, 1, bias=False)),
         image_shape=(2, 1, 2),
@@ -161,13 +164,16 @@ class FeatureCritic(AdversarialModule):
     """D(x) = v · W x with f(x) = W x exposed as its ``feature_layer``."""
 
     def __init__(self, regularizers=None):
+        super().__init__(image_shape=(1, 2, 2), latent_dim=2, regularizers=regularizers)
+
+    def build_networks(self):
         generator = nn.Sequential(nn.Linear(2, 4), nn.Unflatten(1, (1, 2, 2)))
         critic = nn.Sequential(nn.Flatten(), nn.Linear(4, 2, bias=False), nn.Linear(2, 1, bias=False))
         critic.feature_layer = "1"
         with torch.no_grad():
             critic[1].weight.copy_(torch.tensor([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 1.0, 0.0]]))
             critic[2].weight.copy_(torch.tensor([[1.0, 1.0]]))
-        super().__init__(generator, critic, image_shape=(1, 2, 2), latent_dim=2, regularizers=regularizers)
+        return generator, critic
 
 
 def test_feature_matching_is_the_squared_distance_of_mean_features():
@@ -186,10 +192,8 @@ def test_feature_matching_replaces_the_generator_loss_or_adds_to_it():
     replacing = FeatureCritic(regularizers=[FeatureMatching(weight=2.0)])
     adding = FeatureCritic(regularizers=[FeatureMatching(weight=2.0, replace=False)])
     adversarial = adding.generator_step(step_of(real, fake))["loss"]
-    assert replacing._regularized("generator", step_of(real, fake))["loss"].item() == pytest.approx(
-        2 * fm.item()
-    )
-    assert adding._regularized("generator", step_of(real, fake))["loss"].item() == pytest.approx(
+    assert replacing.losses("generator", step_of(real, fake))["loss"].item() == pytest.approx(2 * fm.item())
+    assert adding.losses("generator", step_of(real, fake))["loss"].item() == pytest.approx(
         adversarial.item() + 2 * fm.item()
     )
 

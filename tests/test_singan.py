@@ -173,7 +173,7 @@ def test_training_stops_after_the_finest_scale(tmp_path):
     trainer.fit(model, datamodule=image_data(steps_per_epoch=3))
     # 2 scales × 1 iteration × n_critic = 4 D updates and 2 × 1 × 3 = 6 G updates, then one batch to stop
     assert recorder.scales == [0, 0, 1, 1, 1]
-    assert (model._d_steps, model._g_steps) == (4, 6)
+    assert model.updates == {"discriminator": 4, "generator": 6}
     assert (model.scale, model.scale_updates) == (1, 2)
 
 

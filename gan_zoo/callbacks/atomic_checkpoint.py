@@ -12,7 +12,8 @@ import os
 from pathlib import Path
 
 import pytorch_lightning as pl
-from pytorch_lightning.callbacks import ModelCheckpoint
+
+from gan_zoo.lightning_compat import ModelCheckpoint
 
 
 def durable_replace(source: str | os.PathLike, target: str | os.PathLike) -> None:

@@ -20,13 +20,14 @@ import torch
 from torch import Tensor
 
 from gan_zoo.errors import GanZooError
+from gan_zoo.lightning_compat import Callback
 
 
 class DivergenceError(GanZooError, RuntimeError):
     """Training produced non-finite losses or gradients for too many consecutive updates."""
 
 
-class DivergenceGuard(pl.Callback):
+class DivergenceGuard(Callback):
     """Skips non-finite updates of G and D; raises after ``max_consecutive`` of one network in a row.
 
     Args:
@@ -58,7 +59,7 @@ class DivergenceGuard(pl.Callback):
             norms = torch._foreach_norm([p.grad for p in params])  # NaN/inf anywhere makes its norm so
             finite = finite.to(norms[0].device) & torch.isfinite(torch.stack(norms)).all()
         self._loss_finite = None
-        network = _network(pl_module, optimizer)
+        network = pl_module.network_of(optimizer)
         if bool(finite):  # the one host sync per step
             self.consecutive[network] = 0
             return
@@ -80,8 +81,3 @@ class DivergenceGuard(pl.Callback):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.skipped.update(state_dict.get("skipped", {}))
         self.consecutive.update(state_dict.get("consecutive", {}))
-
-
-def _network(pl_module: pl.LightningModule, optimizer: torch.optim.Optimizer) -> str:
-    first = optimizer.param_groups[0]["params"][0]
-    return "generator" if any(first is p for p in pl_module.generator.parameters()) else "discriminator"

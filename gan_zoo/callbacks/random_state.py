@@ -17,6 +17,8 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 
+from gan_zoo.lightning_compat import Callback
+
 
 def capture() -> dict[str, Any]:
     """The global RNG states, as tensors and plain Python values (loadable with weights_only=True)."""
@@ -40,7 +42,7 @@ def restore(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-class RandomState(pl.Callback):
+class RandomState(Callback):
     """Saves the RNG states in checkpoints; restores them before the first batch after a resume."""
 
     def __init__(self) -> None:

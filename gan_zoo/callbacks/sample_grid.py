@@ -7,12 +7,13 @@ from pathlib import Path
 import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
-from pytorch_lightning.loggers import TensorBoardLogger, WandbLogger
 from torch import Tensor
 from torchvision.utils import make_grid, save_image
 
+from gan_zoo.lightning_compat import Callback, is_instance_of
 
-class SampleGrid(pl.Callback):
+
+class SampleGrid(Callback):
     """Writes ``<run dir>/samples/epoch=NNNN.png`` and sends the grid to the active logger.
 
     The grid is ``pl_module.sample(z=pl_module.fixed_noise, y=pl_module.fixed_labels)``: the same
@@ -74,7 +75,7 @@ class SampleGrid(pl.Callback):
     @staticmethod
     def _send_to_loggers(trainer: pl.Trainer, grid: Tensor) -> None:
         for logger in trainer.loggers:
-            if isinstance(logger, TensorBoardLogger):
+            if is_instance_of(logger, "loggers.TensorBoardLogger"):
                 logger.experiment.add_image("samples", grid, global_step=trainer.global_step)
-            elif isinstance(logger, WandbLogger):
+            elif is_instance_of(logger, "loggers.WandbLogger"):
                 logger.log_image("samples", [grid], step=trainer.global_step)

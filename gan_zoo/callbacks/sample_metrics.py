@@ -22,6 +22,7 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.trainer.states import TrainerFn
 
+from gan_zoo.lightning_compat import Callback
 from gan_zoo.metrics import (
     FeatureExtractor,
     RealFeatureCache,
@@ -35,7 +36,7 @@ from gan_zoo.metrics import (
 )
 
 
-class SampleMetricCallback(pl.Callback):
+class SampleMetricCallback(Callback):
     """Base of :class:`FID`, :class:`KID`, :class:`InceptionScore` and :class:`MiFID`.
 
     Args:

@@ -1,13 +1,13 @@
-"""The shared training machinery: the adversarial schedule, EMA, latent sampling, data-parallel
-training, checkpoint loading and latent-space walks."""
+"""The shared training machinery: the adversarial schedule, EMA, latent sampling, optimizers,
+data-parallel training and latent-space walks."""
 
-from gan_zoo.checkpoints import load_model
 from gan_zoo.core.adversarial import AdversarialModule
 from gan_zoo.core.distributed import AdversarialDDPStrategy
 from gan_zoo.core.ema import ExponentialMovingAverage
 from gan_zoo.core.growth import GrowthSchedule, GrowthState
-from gan_zoo.core.latent import truncated_normal
+from gan_zoo.core.latent import draw_latent, truncated_normal
 from gan_zoo.core.latent_space import interpolate, latent_arithmetic
+from gan_zoo.core.optimizers import optimizer, scheduler
 
 __all__ = [
     "AdversarialDDPStrategy",
@@ -15,8 +15,10 @@ __all__ = [
     "ExponentialMovingAverage",
     "GrowthSchedule",
     "GrowthState",
+    "draw_latent",
     "interpolate",
     "latent_arithmetic",
-    "load_model",
+    "optimizer",
+    "scheduler",
     "truncated_normal",
 ]

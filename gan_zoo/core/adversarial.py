@@ -2,48 +2,71 @@
 
 from __future__ import annotations
 
-import inspect
 import re
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-import pytorch_lightning as pl
 import torch
-from pytorch_lightning.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 
-from gan_zoo.checkpoints import MODEL_CLASS_KEY, allow_zoo_objects, check_compatible, class_path
+from gan_zoo.arguments import DeclaredArguments, constructor_arguments
+from gan_zoo.core.checkpoint_format import (
+    MODEL_CLASS_KEY,
+    SCHEDULE_KEY,
+    allow_zoo_objects,
+    check_compatible,
+    class_path,
+)
 from gan_zoo.core.distributed import prepare_for_distributed
 from gan_zoo.core.ema import ExponentialMovingAverage
-from gan_zoo.core.latent import truncated_normal
-from gan_zoo.core.performance import fast_adam_options
+from gan_zoo.core.latent import LatentPrior, draw_latent
+from gan_zoo.core.optimizers import DEFAULT_ADAM, build_optimizer, build_scheduler
 from gan_zoo.core.step import Step
 from gan_zoo.core.training_log import TrainingLog
+from gan_zoo.lightning_compat import (
+    LightningModule,
+    LRSchedulerCallable,
+    OptimizerCallable,
+    save_arguments_as_hyperparameters,
+    should_write_step_logs,
+)
 from gan_zoo.losses import AdversarialLoss, get_loss
 from gan_zoo.losses.regularizers import Network, Regularizer, get_regularizer
 
+#: Where G's update gets its fake batch: new latents, or the ones D's update just used.
+GeneratorLatents = Literal["fresh", "reuse"]
 
-class AdversarialModule(pl.LightningModule):
+#: The loss terms that the progress bar shows, when a step reports them.
+PROGRESS_BAR_TERMS = ("train/d_loss", "train/g_loss")
+
+
+class AdversarialModule(LightningModule, metaclass=DeclaredArguments):
     """A generator G, a discriminator D, one objective and the schedule that trains them.
 
-    The schedule (Goodfellow et al. 2014, Algorithm 1, with k = ``n_critic``):
+    **The schedule** (Goodfellow et al. 2014, Algorithm 1; k = ``n_critic``). Every training batch is
+    one update of D on the real batch x and a fake batch x̃ = G(z) (detached, with G frozen). After every
+    ``n_critic``-th D update, G takes ``g_steps`` updates with D frozen, then the averaged copy of G (if
+    any) follows. ``g_latents`` says what G's updates see: ``"fresh"`` draws new z (Algorithm 1, WGAN,
+    WGAN-GP, BigGAN); ``"reuse"`` keeps the z of the last D update, so the first G update reuses the very
+    fake batch D saw, without generating it again, and later ones regenerate it from that z (dcgan.torch,
+    SinGAN). A variant configures this, and calls :meth:`update` from its own ``training_step`` when its
+    paper needs more; it never re-implements it.
 
-    * every batch: draw z, generate x̃ = G(z) once (:meth:`make_step`); update D on (x, x̃.detach())
-      with G's parameters frozen;
-    * every ``n_critic``-th batch: update G on the *same* x̃ with D's parameters frozen, then update
-      the EMA copy of G if there is one.
+    **A model declares only what is its own.** A subclass builds its networks in :meth:`build_generator`
+    and :meth:`build_discriminator` (called once :meth:`check_arguments` has passed; its own arguments
+    are in ``self.hparams``), lists its own arguments in its ``__init__`` and passes the rest on with
+    ``**kwargs``, and sets its paper's values of these arguments in a ``defaults`` class attribute (see
+    :mod:`gan_zoo.arguments`). A paper that changes the loss of one update overrides
+    :meth:`discriminator_step` / :meth:`generator_step`; one that conditions G on the batch (a caption, an
+    image) overrides :meth:`make_step` and :meth:`regenerate`. Networks follow one calling convention:
+    ``generator(z)`` / ``discriminator(x)``, with a second argument ``y`` (long labels ``[N]``) when the
+    model is class-conditional.
 
-    Training metrics go through :attr:`training_log` and reach ``self.log`` in
-    ``on_train_batch_end`` / ``on_train_epoch_end`` (see :mod:`gan_zoo.core.training_log`); a subclass
-    overriding those hooks, or ``on_train_epoch_start``, calls ``super()``.
-
-    Subclasses build the two networks and pass them in; a paper that changes the step overrides
-    :meth:`discriminator_step` or :meth:`generator_step`, one that conditions G on the batch (a
-    caption) overrides :meth:`make_step`. Networks follow one calling convention:
-    ``generator(z)`` / ``discriminator(x)``, with a second argument ``y`` (long labels ``[N]``) when
-    the model is class-conditional.
+    Training metrics go through :attr:`training_log` and reach ``self.log`` in ``on_train_batch_end`` /
+    ``on_train_epoch_end`` (see :mod:`gan_zoo.core.training_log`); a subclass overriding those hooks, or
+    ``on_train_epoch_start``, calls ``super()``.
 
     .. note:: **``max_steps`` counts optimizer steps, not batches.** With manual optimization Lightning
        advances ``trainer.global_step`` once per ``optimizer.step()`` (Lightning issue 17958): with
@@ -52,43 +75,54 @@ class AdversarialModule(pl.LightningModule):
        ``max_epochs``.
 
     Args:
-        generator: G, mapping latents ``[N, latent_dim]`` (and labels) to images in [-1, 1].
-        discriminator: D, mapping images (and labels) to logits ``[N]`` or ``[N, 1]``.
         image_shape: ``(C, H, W)`` of the images; linked from the data module by the CLI.
-        num_classes: number of classes of the data, ``None`` for unlabelled data.
-        latent_dim: size of z ~ N(0, I).
+        num_classes: number of classes of the data, ``None`` for unlabelled data; linked from the data
+            module by the CLI.
+        latent_dim: size of z.
+        latent_prior: p(z): ``"normal"`` N(0, I), ``"uniform"`` U[−1, 1]^d, ``"uniform_0_1"`` U[0, 1)^d.
         loss: an objective from :data:`gan_zoo.losses.LOSSES` by name, or an instance.
         regularizers: penalties and constraints (gradient penalty, weight clipping, …) from
-            :data:`gan_zoo.losses.REGULARIZERS` by name, or instances.
-        n_critic: D updates per G update (k in Algorithm 1; 5 for WGAN).
-        g_optimizer / d_optimizer: ``params -> Optimizer``; ``None`` uses :meth:`default_optimizer`,
-            the paper's choice.
-        g_lr_scheduler / d_lr_scheduler: ``optimizer -> LRScheduler``, stepped once per epoch.
+            :data:`gan_zoo.losses.REGULARIZERS` by name, or instances. Their penalties add to the
+            network's loss in any order; one that ``replaces_loss`` stands in for the adversarial term.
+        n_critic: D updates per round (k in Algorithm 1; 5 for WGAN).
+        g_steps: G updates per round (1; SinGAN takes 3).
+        g_latents: ``"fresh"``: each G update draws new latents; ``"reuse"``: G's updates use the
+            latents of the round's last D update, and the first reuses its fake batch (one generator
+            pass less per round).
+        g_optimizer: ``params -> Optimizer`` for G, or a ``{"class_path", "init_args"}`` dict; ``None``
+            is the model's default (its paper's optimizer; here Adam(2e-4, β = (0.5, 0.999)), Radford et
+            al. 2016 §4).
+        d_optimizer: the same for D.
+        g_lr_scheduler: ``optimizer -> LRScheduler`` for G, stepped once per epoch (or after each update
+            when the scheduler has ``interval = "update"``); ``None`` is the model's default.
+        d_lr_scheduler: the same for D.
         ema_decay: keep an exponential moving average of G with this decay and sample from it.
         ema_start: the average copies G (instead of averaging) for its first ``ema_start`` updates.
-        g_grad_clip / d_grad_clip: clip each network's gradient norm to this value (after the mixed
-            precision unscale, so the threshold means the same at every precision).
+        g_grad_clip: clip G's gradient norm to this value (after the mixed-precision unscale, so the
+            threshold means the same at every precision).
+        d_grad_clip: the same for D.
         grid_columns: columns of the fixed-noise sample grid; conditional models get one row per
             class, unconditional ones a square grid.
     """
 
     #: Class-conditional models set this; they then need ``num_classes`` and labels in every batch.
-    conditional: bool = False
-    #: The prior p(z): ``"normal"`` is N(0, I); ``"uniform"`` is U[0, 1)^d (Mirza & Osindero 2014).
-    latent_distribution: Literal["normal", "uniform"] = "normal"
+    conditional: ClassVar[bool] = False
+    #: p(z) of checkpoints written before ``latent_prior`` was an argument.
+    legacy_latent_prior: ClassVar[str] = "normal"
 
     def __init__(
         self,
-        generator: nn.Module,
-        discriminator: nn.Module,
-        image_shape: tuple[int, int, int],
+        image_shape: tuple[int, int, int] = (3, 64, 64),
         num_classes: int | None = None,
         latent_dim: int = 100,
+        latent_prior: LatentPrior = "normal",
         loss: str | AdversarialLoss = "non_saturating",
         regularizers: list[str | Regularizer] | None = None,
         n_critic: int = 1,
-        g_optimizer: OptimizerCallable | None = None,
-        d_optimizer: OptimizerCallable | None = None,
+        g_steps: int = 1,
+        g_latents: GeneratorLatents = "fresh",
+        g_optimizer: OptimizerCallable | None = DEFAULT_ADAM,
+        d_optimizer: OptimizerCallable | None = DEFAULT_ADAM,
         g_lr_scheduler: LRSchedulerCallable | None = None,
         d_lr_scheduler: LRSchedulerCallable | None = None,
         ema_decay: float | None = None,
@@ -98,40 +132,74 @@ class AdversarialModule(pl.LightningModule):
         grid_columns: int = 8,
     ) -> None:
         super().__init__()
-        self.save_hyperparameters(
-            ignore=[
-                "generator",
-                "discriminator",
-                "g_optimizer",
-                "d_optimizer",
-                "g_lr_scheduler",
-                "d_lr_scheduler",
-            ]
-        )
+        factories = ("g_optimizer", "d_optimizer", "g_lr_scheduler", "d_lr_scheduler")
+        save_arguments_as_hyperparameters(self, constructor_arguments(self), ignore=factories)
         self.automatic_optimization = False
-        _check_positive(n_critic=n_critic, latent_dim=latent_dim, grid_columns=grid_columns)
-        if self.conditional and (num_classes is None or num_classes < 2):
+        _check_positive(n_critic=n_critic, g_steps=g_steps, latent_dim=latent_dim, grid_columns=grid_columns)
+        if g_latents not in ("fresh", "reuse"):
+            raise ValueError(f"g_latents must be 'fresh' or 'reuse', got {g_latents!r}")
+        if "conditional" in self.hparams:  # a model with both forms takes it as an argument (SAGAN)
+            self.conditional = bool(self.hparams.conditional)
+        self.image_shape = tuple(image_shape)
+        self.num_classes = num_classes
+        self.latent_dim = latent_dim
+        self.latent_prior = latent_prior
+        self.loss = get_loss(loss)
+        self.regularizers = [get_regularizer(r) for r in regularizers or []]
+        self.n_critic, self.g_steps, self.g_latents = n_critic, g_steps, g_latents
+        self.check_arguments()
+        self.generator, self.discriminator = self.build_networks()
+        self.generator_ema = (
+            ExponentialMovingAverage(self.generator, ema_decay, ema_start) if ema_decay else None
+        )
+        self.optimizer_factories: dict[Network, Any] = {
+            "generator": g_optimizer or self.declared_default("g_optimizer"),
+            "discriminator": d_optimizer or self.declared_default("d_optimizer"),
+        }
+        self.scheduler_factories: dict[Network, Any] = {
+            "generator": g_lr_scheduler or self.declared_default("g_lr_scheduler"),
+            "discriminator": d_lr_scheduler or self.declared_default("d_lr_scheduler"),
+        }
+        self.grad_clip: dict[Network, float | None] = {"generator": g_grad_clip, "discriminator": d_grad_clip}
+        #: Updates of each network so far: the schedule's clock, saved in checkpoints.
+        self.updates: dict[Network, int] = {"generator": 0, "discriminator": 0}
+        #: This epoch's training metrics, handed to the loggers when Lightning writes (see TrainingLog).
+        self.training_log = TrainingLog()
+        self._register_fixed_inputs(grid_columns)
+
+    # ------------------------------------------------------------------ what a model provides
+    def check_arguments(self) -> None:
+        """Raise ``ValueError`` for arguments the model cannot work with, before any network is built.
+
+        The base checks labels for class-conditional models; a model adds its own checks and calls
+        ``super()``.
+        """
+        if self.conditional and (self.num_classes is None or self.num_classes < 2):
             raise ValueError(
                 f"{type(self).__name__} is class-conditional and needs labelled data (num_classes >= 2); "
                 "the data module provides none."
             )
-        self.image_shape = tuple(image_shape)
-        self.num_classes = num_classes
-        self.latent_dim = latent_dim
-        self.loss = get_loss(loss)
-        self.regularizers = [get_regularizer(r) for r in regularizers or []]
-        self.n_critic = n_critic
-        self.generator = generator
-        self.discriminator = discriminator
-        self.generator_ema = ExponentialMovingAverage(generator, ema_decay, ema_start) if ema_decay else None
-        self._optimizer_factories = {"generator": g_optimizer, "discriminator": d_optimizer}
-        self._scheduler_factories = {"generator": g_lr_scheduler, "discriminator": d_lr_scheduler}
-        self._grad_clip = {"generator": g_grad_clip, "discriminator": d_grad_clip}
-        self._d_steps = 0  # D updates so far; decides when G steps, saved in checkpoints
-        self._g_steps = 0
-        #: This epoch's training metrics, handed to the loggers when Lightning writes (see TrainingLog).
-        self.training_log = TrainingLog()
-        self._register_fixed_inputs(grid_columns)
+
+    def build_networks(self) -> tuple[nn.Module, nn.Module]:
+        """(G, D); override when the two share a part (the text-to-image GAN's text encoder)."""
+        return self.build_generator(), self.build_discriminator()
+
+    def build_generator(self) -> nn.Module:
+        """G, from ``self.hparams``: ``G(z [N, latent_dim]) -> [N, *image_shape]`` (and labels)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement build_generator()")
+
+    def build_discriminator(self) -> nn.Module:
+        """D, from ``self.hparams``: ``D(x [N, *image_shape]) -> logits [N]`` or ``[N, 1]`` (and labels)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement build_discriminator()")
+
+    @classmethod
+    def declared_default(cls, name: str) -> Any:
+        """The class's default for argument ``name`` (its ``defaults`` entry, or its base class's)."""
+        for klass in cls.__mro__:  # a subclass that does not pass the argument on has the base's
+            parameter = getattr(klass, "__signature__", None)
+            if parameter is not None and name in parameter.parameters:
+                return parameter.parameters[name].default
+        raise KeyError(name)
 
     # ------------------------------------------------------------------ generation
     def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:
@@ -150,24 +218,12 @@ class AdversarialModule(pl.LightningModule):
         truncation: float | None = None,
         generator: torch.Generator | None = None,
     ) -> Tensor:
-        """z ~ p(z) of shape ``[n, latent_dim]``; with ``truncation`` a truncated normal."""
+        """z ~ p(z) of shape ``[n, latent_dim]``; with ``truncation`` a normal truncated at ±truncation."""
         device = generator.device if generator is not None else self.device
-        return self._draw_latent((n, self.latent_dim), truncation, device, generator).to(self.device)
-
-    def _draw_latent(
-        self,
-        shape: tuple[int, ...],
-        truncation: float | None,
-        device: torch.device | None,
-        generator: torch.Generator | None,
-    ) -> Tensor:
-        if truncation is not None:
-            if self.latent_distribution != "normal":
-                raise ValueError("the truncation trick needs a normal prior")
-            return truncated_normal(shape, truncation, device=device, generator=generator)
-        if self.latent_distribution == "uniform":
-            return torch.rand(shape, device=device, generator=generator)
-        return torch.randn(shape, device=device, generator=generator)
+        z = draw_latent(
+            (n, self.latent_dim), self.latent_prior, truncation, device=device, generator=generator
+        )
+        return z.to(self.device)
 
     def sample_labels(self, n: int, *, generator: torch.Generator | None = None) -> Tensor | None:
         """Uniform class labels ``[n]`` for conditional models, ``None`` otherwise."""
@@ -204,7 +260,7 @@ class AdversarialModule(pl.LightningModule):
                 raise ValueError("sample() needs n or z")
             z = self.sample_latent(n, truncation=truncation, generator=generator)
         z = z.to(self.device)
-        y = self._labels_for(z.shape[0], y, generator)
+        y = self.labels_for(z.shape[0], y, generator)
         network = self.generator_ema.module if self.generator_ema is not None else self.generator
         was_training = network.training
         network.eval()
@@ -214,19 +270,18 @@ class AdversarialModule(pl.LightningModule):
             network.train(was_training)
         return images.float().clamp(-1.0, 1.0)
 
-    def _labels_for(self, n: int, y: Tensor | int | None, generator: torch.Generator | None) -> Tensor | None:
+    def labels_for(
+        self, n: int, y: Tensor | int | None, generator: torch.Generator | None = None
+    ) -> Tensor | None:
+        """Labels ``[n]`` for :meth:`sample` from what the caller gave (checked), or drawn uniformly."""
         if not self.conditional:
             if y is not None:
                 raise ValueError(f"{type(self).__name__} is unconditional; it takes no labels")
             return None
         if y is None:
             return self.sample_labels(n, generator=generator)
-        y = (
-            torch.as_tensor(y, dtype=torch.long, device=self.device).expand(n)
-            if not torch.is_tensor(y)
-            else y
-        )
-        y = y.to(self.device, torch.long)
+        y = torch.as_tensor(y, dtype=torch.long, device=self.device)
+        y = y.expand(n) if y.ndim == 0 else y.to(self.device, torch.long)
         if y.shape != (n,):
             raise ValueError(f"labels must have shape [{n}], got {tuple(y.shape)}")
         if bool(((y < 0) | (y >= self.num_classes)).any()):
@@ -237,7 +292,7 @@ class AdversarialModule(pl.LightningModule):
         """Fixed latents (and labels) for sample grids; buffers, so they travel in checkpoints."""
         rows = self.num_classes if self.conditional else columns
         seeded = torch.Generator().manual_seed(0)  # leaves the global RNG stream untouched
-        noise = self._draw_latent((rows * columns, self.latent_dim), None, None, seeded)
+        noise = draw_latent((rows * columns, self.latent_dim), self.latent_prior, None, generator=seeded)
         self.register_buffer("fixed_noise", noise)
         labels = torch.arange(rows).repeat_interleave(columns) if self.conditional else torch.empty(0)
         self.register_buffer("fixed_labels", labels.long())
@@ -247,60 +302,111 @@ class AdversarialModule(pl.LightningModule):
         if stage == "fit":
             prepare_for_distributed(self.trainer)  # per-process noise; plain DDP made GAN-safe
 
-    def default_optimizer(self, params: Iterable[nn.Parameter], network: Network) -> torch.optim.Optimizer:
-        """The paper's optimizer for ``network``; used when no ``g_optimizer``/``d_optimizer`` is given.
-
-        Default: Adam(lr 2e-4, β = (0.5, 0.999)), Radford et al. 2016 §4, with the fused kernel unless
-        the network's gradients are clipped (:func:`~gan_zoo.core.performance.fast_adam_options`).
-        """
-        fast = fast_adam_options(grad_clip=bool(self._grad_clip[network]))
-        return torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999), **fast)
-
     def configure_optimizers(self) -> Any:
         optimizers, schedulers = [], []
-        for network, module in (("generator", self.generator), ("discriminator", self.discriminator)):
-            factory = self._optimizer_factories[network]
-            params = module.parameters()
-            optimizer = factory(params) if factory else self.default_optimizer(params, network)
-            optimizers.append(optimizer)
-            if self._scheduler_factories[network] is not None:
-                schedulers.append(self._scheduler_factories[network](optimizer))
+        for network in ("generator", "discriminator"):
+            opt = build_optimizer(
+                self.optimizer_factories[network],
+                self.parameter_groups(network),
+                fused_allowed=not self.grad_clip[network],
+            )
+            optimizers.append(opt)
+            if self.scheduler_factories[network] is not None:
+                schedulers.append(build_scheduler(self.scheduler_factories[network], opt))
         return optimizers, schedulers
+
+    def parameter_groups(self, network: Network) -> Iterable[Any]:
+        """What ``network``'s optimizer trains: its parameters, or parameter groups (SinGAN: a group a
+        scale)."""
+        return getattr(self, network).parameters()
 
     def make_step(self, batch: Any) -> Step:
         """The real batch and a freshly generated one: what one D (and G) update works on.
 
         The default draws z and labels from the priors and generates ``fake = G(z, y)``. Override it
-        when G is conditioned on something that comes with the batch (a caption, an image); the
-        schedule calls it with gradients enabled only when G steps on this batch.
+        (and :meth:`regenerate`) when G is conditioned on something that comes with the batch (a
+        caption, an image). The schedule calls it with gradients enabled only when G will train on
+        this very fake batch.
         """
-        real, labels = self._unpack(batch)
+        real, labels = self.unpack(batch)
         n = real.shape[0]
-        fake_labels = self.sample_labels(n)
-        return Step(real, labels, self(self.sample_latent(n), fake_labels), fake_labels)
+        z, fake_labels = self.sample_latent(n), self.sample_labels(n)
+        return Step(real, labels, self(z, fake_labels), fake_labels, latent=z)
+
+    def regenerate(self, step: Step) -> Step:
+        """``step`` with its fake batch generated again from the same latents (G has changed since)."""
+        return replace(step, fake=self(step.latent, step.fake_labels), fake_logits=None)
 
     def training_step(self, batch: Any, batch_idx: int) -> None:
-        g_opt, d_opt = self.optimizers()
-        g_steps_now = (self._d_steps + 1) % self.n_critic == 0
-        # G's graph is only kept when G will step on this batch.
-        with torch.set_grad_enabled(g_steps_now):
+        g_due = (self.updates["discriminator"] + 1) % self.n_critic == 0
+        reuse = self.g_latents == "reuse"
+        # G's graph is kept only when G's first update will train on this very fake batch.
+        with torch.set_grad_enabled(g_due and reuse):
             step = self.make_step(batch)
-        n = step.batch_size
+        self.update("discriminator", replace(step, fake=step.fake.detach()))
+        if not g_due:
+            return
+        for k in range(self.g_steps):
+            if not reuse:
+                step = self.make_step(batch)
+            elif k > 0:
+                step = self.regenerate(step)
+            self.update("generator", step)
+        if self.generator_ema is not None:
+            self.generator_ema.update(self.generator, step=self.updates["generator"] - 1)
 
-        with self.toggled_optimizer(d_opt):
-            d_terms = self._regularized("discriminator", replace(step, fake=step.fake.detach()))
-            self._update(d_opt, d_terms["loss"], "discriminator")
-        self._d_steps += 1
-        self._log_terms("d", d_terms, n)
+    def update(self, network: Network, step: Step) -> dict[str, Tensor]:
+        """One optimizer step of ``network`` on ``step``; the other network is frozen meanwhile.
 
-        if g_steps_now:
-            with self.toggled_optimizer(g_opt):
-                g_terms = self._regularized("generator", step)
-                self._update(g_opt, g_terms["loss"], "generator")
-            self._g_steps += 1
-            if self.generator_ema is not None:
-                self.generator_ema.update(self.generator, step=self._g_steps - 1)
-            self._log_terms("g", g_terms, n)
+        Computes the network's terms (:meth:`losses`), back-propagates ``terms["loss"]``, steps (with
+        clipping and the mixed-precision scaler), applies the regularizers' constraints, counts the
+        update, logs the terms as ``train/{d,g}_<key>`` and returns them.
+        """
+        opt = self.optimizers()[0 if network == "generator" else 1]
+        with self.toggled_optimizer(opt):
+            terms = self.losses(network, step)
+            # The gradients start from None, so they hold this backward's alone (the other network's
+            # parameters are frozen by the toggle and never receive any). They stay until this
+            # network's next update: freeing them right after the step, for the next backward to
+            # allocate them again, doubled the page faults of a CPU step and cost 6 % of DCGAN's speed.
+            opt.zero_grad(set_to_none=True)
+            self.manual_backward(terms["loss"])
+            opt.step()
+        for regularizer in self.regularizers:
+            if regularizer.network == network:
+                regularizer.after_step(self)
+        self.updates[network] += 1
+        for scheduler in self._schedulers_of(network, "update"):
+            scheduler.step()
+        self.log_terms(network[0], terms, step.batch_size)
+        return terms
+
+    def losses(self, network: Network, step: Step) -> dict[str, Tensor]:
+        """The network's terms for ``step`` with its regularizers' weighted penalties in ``loss``.
+
+        ``loss = adversarial + Σ λ_i · interval_i · penalty_i``, the sum taken in any order; a
+        regularizer that ``replaces_loss`` (feature matching) stands in for the adversarial term alone,
+        so other penalties still add to it. Each penalty is also reported under its regularizer's name
+        (unweighted), and ``adversarial`` holds the adversarial term whenever penalties change ``loss``.
+        """
+        terms = self.discriminator_step(step) if network == "discriminator" else self.generator_step(step)
+        adversarial, penalties = terms["loss"], []
+        for regularizer in self.regularizers:
+            if regularizer.network != network or self.updates[network] % regularizer.interval:
+                continue
+            penalty = regularizer.penalty(self, step)
+            if penalty is None:
+                continue
+            weighted = regularizer.weight * regularizer.interval * penalty
+            if regularizer.replaces_loss:
+                adversarial = weighted
+            else:
+                penalties.append(weighted)
+            terms[regularizer.name] = penalty.detach()
+        if adversarial is not terms["loss"] or penalties:
+            terms["adversarial"] = terms["loss"].detach()
+            terms["loss"] = sum(penalties, adversarial)
+        return terms
 
     def discriminator_step(self, step: Step) -> dict[str, Tensor]:
         """D's loss on one batch: ``{"loss": ..., <extra terms>}``, each logged as ``train/d_<key>``.
@@ -321,45 +427,16 @@ class AdversarialModule(pl.LightningModule):
         step.fake_logits = self.discriminate(step.fake, step.fake_labels)
         return {"loss": self.loss.g_loss(step.fake_logits)}
 
-    def _regularized(self, network: Network, step: Step) -> dict[str, Tensor]:
-        """The network's step terms with its regularizers' weighted penalties added to ``loss``
-        (or standing in for it, for a regularizer that ``replaces_loss``).
-
-        Each penalty is also logged under its regularizer's name (unweighted).
-        """
-        terms = self.discriminator_step(step) if network == "discriminator" else self.generator_step(step)
-        updates = self._d_steps if network == "discriminator" else self._g_steps
-        for regularizer in self.regularizers:
-            if regularizer.network != network or updates % regularizer.interval:
-                continue
-            penalty = regularizer.penalty(self, step)
-            if penalty is not None:
-                weighted = regularizer.weight * regularizer.interval * penalty
-                terms["loss"] = weighted if regularizer.replaces_loss else terms["loss"] + weighted
-                terms[regularizer.name] = penalty.detach()
-        return terms
-
-    def _update(self, optimizer: Any, loss: Tensor, network: Network) -> None:
-        # The gradients start from None, so they hold this backward's alone (the other network's
-        # parameters are frozen by the toggle and never receive any). They stay until this network's
-        # next update: freeing them right after the step, for the next backward to allocate them
-        # again, doubled the page faults of a CPU step and cost 6 % of DCGAN's throughput.
-        optimizer.zero_grad(set_to_none=True)
-        self.manual_backward(loss)
-        optimizer.step()
-        for regularizer in self.regularizers:
-            if regularizer.network == network:
-                regularizer.after_step(self)
-
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
         # Runs after the AMP scaler has unscaled the gradients, so the clip threshold is in true units.
-        if not any(self._grad_clip.values()):
+        if not any(self.grad_clip.values()):
             return  # nothing to clip: skip looking up which network the optimizer trains
-        network = self._network_of(optimizer)
-        if self._grad_clip[network]:
-            self.clip_gradients(optimizer, self._grad_clip[network], gradient_clip_algorithm="norm")
+        network = self.network_of(optimizer)
+        if self.grad_clip[network]:
+            self.clip_gradients(optimizer, self.grad_clip[network], gradient_clip_algorithm="norm")
 
-    def _network_of(self, optimizer: torch.optim.Optimizer) -> Network:
+    def network_of(self, optimizer: torch.optim.Optimizer) -> Network:
+        """Which network ``optimizer`` trains."""
         first_param = optimizer.param_groups[0]["params"][0]
         return "generator" if any(first_param is p for p in self.generator.parameters()) else "discriminator"
 
@@ -368,23 +445,31 @@ class AdversarialModule(pl.LightningModule):
         # epoch's last batch (a step checkpoint, saved before the epoch-end hooks) goes on with the next
         # epoch without running them: Lightning counts the epoch as finished. Its step is taken here,
         # where a scheduler behind the epoch count shows it is due.
-        for scheduler in self._epoch_schedulers():
+        for scheduler in self._schedulers_of(None, "epoch"):
             if scheduler.last_epoch < self.current_epoch:
                 with warnings.catch_warnings():  # the optimizer has stepped, only not in this process
                     warnings.filterwarnings("ignore", re.escape("Detected call of `lr_scheduler.step()`"))
                     scheduler.step()
 
     def on_train_epoch_end(self) -> None:
-        for scheduler in self._epoch_schedulers():
+        for scheduler in self._schedulers_of(None, "epoch"):
             scheduler.step()
         means = self.training_log.means()
         # Under data parallelism each process averaged its own batches; one all-reduce per epoch
         # makes these the means over all of them.
         self._log_pending(means, "_epoch", on_step=False, on_epoch=True, sync_dist=True, batch_size=1)
 
-    def _epoch_schedulers(self) -> list[Any]:
+    def _schedulers_of(self, network: Network | None, interval: str) -> list[Any]:
+        """The schedulers stepped at ``interval`` ("epoch" or "update"), of ``network``'s optimizer or all."""
         schedulers = self.lr_schedulers()
-        return schedulers if isinstance(schedulers, list) else [schedulers] if schedulers else []
+        schedulers = schedulers if isinstance(schedulers, list) else [schedulers] if schedulers else []
+        chosen = []
+        for scheduler in schedulers:
+            if getattr(scheduler, "interval", "epoch") != interval:
+                continue
+            if network is None or self.network_of(scheduler.optimizer) == network:
+                chosen.append(scheduler)
+        return chosen
 
     # ------------------------------------------------------------------ evaluation
     def validation_step(self, batch: Any, batch_idx: int) -> None:
@@ -397,13 +482,12 @@ class AdversarialModule(pl.LightningModule):
         """Both losses on held-out real images and fresh samples (no update)."""
         step = self.make_step(batch)
         n = step.batch_size
-        d_terms = self.discriminator_step(replace(step))
-        g_terms = self.generator_step(replace(step))
-        self._log_terms("d", d_terms, n, stage)
-        self._log_terms("g", g_terms, n, stage)
+        self.log_terms("d", self.discriminator_step(replace(step)), n, stage)
+        self.log_terms("g", self.generator_step(replace(step)), n, stage)
 
     # ------------------------------------------------------------------ bookkeeping
-    def _unpack(self, batch: Any) -> tuple[Tensor, Tensor | None]:
+    def unpack(self, batch: Any) -> tuple[Tensor, Tensor | None]:
+        """``(real images, labels or None)`` from a batch; raises for a conditional model without labels."""
         if torch.is_tensor(batch):
             real, labels = batch, None
         else:
@@ -412,9 +496,11 @@ class AdversarialModule(pl.LightningModule):
             raise ValueError(f"{type(self).__name__} is class-conditional but the batch has no labels")
         return real, labels
 
-    def _log_terms(
+    def log_terms(
         self, network: str, terms: Mapping[str, Tensor], batch_size: int, stage: str = "train"
     ) -> None:
+        """Log ``terms`` as ``<stage>/<network>_<key>``: kept on the device while training (see
+        :class:`~gan_zoo.core.training_log.TrainingLog`), averaged over the split in evaluation."""
         metrics = {f"{stage}/{network}_{key}": value.detach() for key, value in terms.items()}
         if stage == "train":
             self.training_log.update(metrics, batch_size)  # on the device, no host read
@@ -425,21 +511,27 @@ class AdversarialModule(pl.LightningModule):
         self.training_log.reset()
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
-        # Lightning writes step metrics only on these batches (its LearningRateMonitor asks the same).
-        if self.trainer._logger_connector.should_update_logs or self.trainer.fast_dev_run:
+        if should_write_step_logs(self.trainer):
             self._log_pending(self.training_log.latest, "_step", on_step=True, on_epoch=False)
 
     def _log_pending(self, values: Mapping[str, Any], suffix: str, **options: Any) -> None:
         """``self.log`` the values as ``self.log(on_step=True, on_epoch=True)`` would have named them:
         averaged metrics with ``suffix`` for the loggers, and under their own name in
-        ``trainer.callback_metrics`` (for ``ModelCheckpoint(monitor=...)``); others as they are."""
+        ``trainer.callback_metrics`` (for ``ModelCheckpoint(monitor=...)``); others as they are. The
+        losses also go to the progress bar (read when the bar refreshes, not every batch)."""
         averaged = {name: value for name, value in values.items() if self.training_log.averaged(name)}
         as_is = {name: value for name, value in values.items() if name not in averaged}
         self.log_dict({name + suffix: value for name, value in averaged.items()} | as_is, **options)
-        self.log_dict(averaged, logger=False, **options)
+        shown = {name: value for name, value in averaged.items() if name in PROGRESS_BAR_TERMS}
+        self.log_dict({n: v for n, v in averaged.items() if n not in shown}, logger=False, **options)
+        if shown:
+            self.log_dict(shown, logger=False, prog_bar=True, **options)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["adversarial_schedule"] = {"d_steps": self._d_steps, "g_steps": self._g_steps}
+        checkpoint[SCHEDULE_KEY] = {
+            "d_steps": self.updates["discriminator"],
+            "g_steps": self.updates["generator"],
+        }
         # Lets gan_zoo.load_model / gan-zoo sample find the class, and a resume refuse another model's file.
         checkpoint[MODEL_CLASS_KEY] = class_path(type(self))
 
@@ -467,25 +559,16 @@ class AdversarialModule(pl.LightningModule):
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         check_compatible(self, checkpoint)  # one clear line instead of load_state_dict's key dump
-        schedule = checkpoint.get("adversarial_schedule", {})
-        self._d_steps = schedule.get("d_steps", 0)
-        self._g_steps = schedule.get("g_steps", 0)
-
-
-def shared_arguments(arguments: Mapping[str, Any]) -> dict[str, Any]:
-    """The :class:`AdversarialModule` arguments found in a model's ``locals()``.
-
-    A model spells out every argument in its own signature (so the CLI, ``--help`` and
-    ``save_hyperparameters`` see them) and forwards the shared ones in one line::
-
-        super().__init__(generator=G, discriminator=D, **shared_arguments(locals()))
-    """
-    names = inspect.signature(AdversarialModule.__init__).parameters
-    skip = {"self", "generator", "discriminator"}
-    return {name: arguments[name] for name in names if name in arguments and name not in skip}
+        if "latent_prior" not in (checkpoint.get("hyper_parameters") or {"latent_prior": None}):
+            self.latent_prior = self.hparams["latent_prior"] = self.legacy_latent_prior
+        schedule = checkpoint.get(SCHEDULE_KEY, {})
+        self.updates = {"discriminator": schedule.get("d_steps", 0), "generator": schedule.get("g_steps", 0)}
 
 
 def _check_positive(**values: int) -> None:
     for name, value in values.items():
         if value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value}")
+
+
+__all__ = ["AdversarialModule", "GeneratorLatents"]

@@ -29,17 +29,15 @@ import atexit
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import pytorch_lightning as pl
 import torch
 import torch.distributed as dist
-from pytorch_lightning.overrides.distributed import _sync_module_states
-from pytorch_lightning.strategies import DDPStrategy, FSDPStrategy, StrategyRegistry
-from pytorch_lightning.utilities.rank_zero import rank_zero_info
 from torch import Tensor, nn
 from torch.optim import Optimizer
 
+from gan_zoo import lightning_compat as compat
 
-class AdversarialDDPStrategy(DDPStrategy):
+
+class _AdversarialDDP:
     """Multi-process data parallelism for modules with several optimizers updated in turn.
 
     Use it by name: ``Trainer(strategy="gan_ddp")`` (processes launched as subprocesses, or by
@@ -67,10 +65,10 @@ class AdversarialDDPStrategy(DDPStrategy):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if self._ddp_kwargs:
+        if compat.ddp_options(self):
             raise ValueError(
                 f"{type(self).__name__} does not wrap the module in DistributedDataParallel; "
-                f"these DDP options do not apply: {sorted(self._ddp_kwargs)}"
+                f"these DDP options do not apply: {sorted(compat.ddp_options(self))}"
             )
         self.find_unused_parameters = find_unused_parameters
         self.broadcast_buffers = broadcast_buffers
@@ -80,14 +78,14 @@ class AdversarialDDPStrategy(DDPStrategy):
     def configure_ddp(self) -> None:
         # Instead of wrapping: start every process from rank 0's parameters and buffers.
         assert self.model is not None
-        _sync_module_states(self.model)
+        compat.sync_module_states(self.model)
 
     # ------------------------------------------------------------------ gradient averaging
     def optimizer_step(
         self,
         optimizer: Optimizer,
         closure: Callable[[], Any],
-        model: pl.LightningModule | nn.Module | None = None,
+        model: nn.Module | None = None,
         **kwargs: Any,
     ) -> Any:
         def closure_then_average() -> Any:
@@ -159,6 +157,20 @@ class AdversarialDDPStrategy(DDPStrategy):
             )
 
 
+class AdversarialDDPStrategy(_AdversarialDDP, compat.pytorch_lightning.strategies.DDPStrategy):
+    __doc__ = _AdversarialDDP.__doc__
+
+
+if compat.unified is not None:
+
+    class UnifiedAdversarialDDPStrategy(_AdversarialDDP, compat.unified.strategies.DDPStrategy):
+        """:class:`AdversarialDDPStrategy` for ``lightning.pytorch.Trainer`` (registered there under the
+        same names: ``Trainer(strategy="gan_ddp")`` works with either package)."""
+
+else:
+    UnifiedAdversarialDDPStrategy = None
+
+
 def _parameters_of(optimizer: Optimizer) -> list[nn.Parameter]:
     return [p for group in optimizer.param_groups for p in group["params"]]
 
@@ -199,7 +211,7 @@ def _copy_back(flat: Tensor, tensors: list[Tensor]) -> None:
         t.copy_(chunk.view_as(t))
 
 
-def prepare_for_distributed(trainer: pl.Trainer) -> None:
+def prepare_for_distributed(trainer: Any) -> None:
     """Make a multi-process run of an :class:`~gan_zoo.core.AdversarialModule` correct and GAN-safe.
 
     * Every process is reseeded with ``seed + rank``. Lightning seeds all processes alike, so without
@@ -210,7 +222,7 @@ def prepare_for_distributed(trainer: pl.Trainer) -> None:
     * FSDP is refused with the reason (see the README's "Many GPUs and machines").
     """
     strategy = trainer.strategy
-    if isinstance(strategy, FSDPStrategy):
+    if compat.is_instance_of(strategy, "strategies.FSDPStrategy"):
         raise ValueError(
             "gan_zoo's models do not support FSDP: it shards the whole LightningModule, while each "
             "update toggles one network's parameters and sample() runs the (EMA) generator outside "
@@ -225,9 +237,10 @@ def prepare_for_distributed(trainer: pl.Trainer) -> None:
     atexit.unregister(_destroy_process_group)  # once, however many fits the process runs
     atexit.register(_destroy_process_group)
     torch.manual_seed((torch.initial_seed() + trainer.global_rank) % 2**63)
-    if type(strategy) is DDPStrategy and not strategy._ddp_kwargs.get("find_unused_parameters"):
-        strategy._ddp_kwargs["find_unused_parameters"] = True
-        rank_zero_info(
+    if compat.is_exactly(strategy, "strategies.DDPStrategy") and compat.enable_find_unused_parameters(
+        strategy
+    ):
+        compat.rank_zero_info(
             "gan_zoo: enabling DDP's find_unused_parameters (each network's update leaves the other "
             "without gradients). strategy='gan_ddp' avoids its per-step graph walk and communication "
             "of both networks."
@@ -239,4 +252,6 @@ def _destroy_process_group() -> None:
         dist.destroy_process_group()
 
 
-AdversarialDDPStrategy.register_strategies(StrategyRegistry)
+AdversarialDDPStrategy.register_strategies(compat.pytorch_lightning.strategies.StrategyRegistry)
+if UnifiedAdversarialDDPStrategy is not None:
+    UnifiedAdversarialDDPStrategy.register_strategies(compat.unified.strategies.StrategyRegistry)

@@ -24,6 +24,8 @@ import pytorch_lightning as pl
 import torch
 from torch import nn
 
+from gan_zoo.lightning_compat import Callback
+
 
 def apply_performance(module: nn.Module, *, channels_last: bool = False, compile: bool = False) -> nn.Module:
     """Switch ``module.generator`` and ``module.discriminator`` (in place) to the requested modes.
@@ -60,7 +62,7 @@ def fast_adam_options(grad_clip: bool = False) -> dict[str, Any]:
     return {} if grad_clip else {"fused": True}
 
 
-class Performance(pl.Callback):
+class Performance(Callback):
     """Applies :func:`apply_performance` when training or evaluation starts (YAML-configurable).
 
     Args:

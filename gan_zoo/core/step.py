@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from torch import Tensor
 
@@ -19,6 +20,8 @@ class Step:
         fake_labels: the labels G was given (``None`` for unconditional models).
         real_logits / fake_logits: D's outputs ``[N]``, filled in by the step that computes them so a
             regularizer (e.g. ProGAN's drift term) can reuse them instead of running D again.
+        latent: what G made ``fake`` from (z ``[N, latent_dim]`` for most models), so that the same fake
+            batch can be generated again after G has changed (:meth:`AdversarialModule.regenerate`).
     """
 
     real: Tensor
@@ -27,6 +30,7 @@ class Step:
     fake_labels: Tensor | None
     real_logits: Tensor | None = None
     fake_logits: Tensor | None = None
+    latent: Any = None
 
     @property
     def batch_size(self) -> int:

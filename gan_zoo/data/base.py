@@ -6,7 +6,6 @@ import warnings
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-import pytorch_lightning as pl
 import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Sampler, Subset
@@ -21,6 +20,7 @@ from gan_zoo.data.semi_supervised import (
 )
 from gan_zoo.data.transforms import normalize, resize_uint8, to_channels
 from gan_zoo.errors import InvalidDataError
+from gan_zoo.lightning_compat import LightningDataModule
 
 Split = Literal["train", "test"]
 
@@ -29,7 +29,7 @@ Split = Literal["train", "test"]
 warnings.filterwarnings("ignore", message="Total length of `list` across ranks is zero")
 
 
-class ImageDataModule(pl.LightningDataModule):
+class ImageDataModule(LightningDataModule):
     """Images (and labels) for GAN training.
 
     Datasets yield **uint8** images ``[C, H, W]``; they are turned into floats in [-1, 1] after the

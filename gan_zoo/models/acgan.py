@@ -30,17 +30,16 @@ Other square sides that are powers of two ≥ 16 change the number of stride-2 s
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
-from pytorch_lightning.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 
 from gan_zoo.core import AdversarialModule
-from gan_zoo.core.adversarial import shared_arguments
 from gan_zoo.core.step import Step
 from gan_zoo.layers import init_normal_
-from gan_zoo.losses import AdversarialLoss, Regularizer
-from gan_zoo.models.dcgan import dcgan_stages
+from gan_zoo.models.dcgan import DCGAN_ADAM, dcgan_stages
 from gan_zoo.models.registry import MODELS
 
 
@@ -109,44 +108,34 @@ class ACGAN(AdversarialModule):
     accuracy on real images), ``g_accuracy`` (D's class accuracy on G's samples, i.e. how recognisably
     G draws the class it was asked for, judged by D).
 
-    Arguments not listed below are documented in :class:`~gan_zoo.core.AdversarialModule`; the default
-    optimizer is the paper's Adam(2e-4, β = (0.5, 0.999)).
+    Arguments not listed below are documented in :class:`~gan_zoo.core.AdversarialModule`; the
+    defaults are the paper's: the source objective ``minimax`` (Eq. 2 exactly), Adam(2e-4, β = (0.5,
+    0.999)).
 
     Args:
         g_width: channels of G's last hidden layer (96); ×2 per stage towards the 4×4 input.
         d_width: channels of D's first layer (16); ×2 per layer.
         dropout: dropout after every D convolution (0.5).
-        loss: the source objective; ``minimax`` is Eq. 2 exactly.
     """
 
     conditional = True
+    defaults = {
+        "image_shape": (3, 32, 32),
+        "num_classes": 10,
+        "loss": "minimax",
+        "g_optimizer": DCGAN_ADAM,
+        "d_optimizer": DCGAN_ADAM,
+    }
 
-    def __init__(
-        self,
-        image_shape: tuple[int, int, int] = (3, 32, 32),
-        num_classes: int | None = 10,
-        latent_dim: int = 100,
-        g_width: int = 96,
-        d_width: int = 16,
-        dropout: float = 0.5,
-        loss: str | AdversarialLoss = "minimax",
-        regularizers: list[str | Regularizer] | None = None,
-        n_critic: int = 1,
-        g_optimizer: OptimizerCallable | None = None,
-        d_optimizer: OptimizerCallable | None = None,
-        g_lr_scheduler: LRSchedulerCallable | None = None,
-        d_lr_scheduler: LRSchedulerCallable | None = None,
-        ema_decay: float | None = None,
-        g_grad_clip: float | None = None,
-        d_grad_clip: float | None = None,
-        grid_columns: int = 8,
-    ) -> None:
-        classes = max(num_classes or 0, 1)  # the base class refuses num_classes < 2 with a clear message
-        super().__init__(
-            generator=ACGANGenerator(latent_dim, classes, image_shape, g_width),
-            discriminator=ACGANDiscriminator(image_shape, classes, d_width, dropout),
-            **shared_arguments(locals()),
-        )
+    def __init__(self, g_width: int = 96, d_width: int = 16, dropout: float = 0.5, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+
+    def build_generator(self) -> nn.Module:
+        return ACGANGenerator(self.latent_dim, self.num_classes, self.image_shape, self.hparams.g_width)
+
+    def build_discriminator(self) -> nn.Module:
+        h = self.hparams
+        return ACGANDiscriminator(self.image_shape, self.num_classes, h.d_width, h.dropout)
 
     def heads(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """D(x) split into the source logit ``[N]`` (P(S = real | x) = σ) and class logits ``[N, K]``."""

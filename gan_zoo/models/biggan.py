@@ -21,17 +21,14 @@ in both, hinge loss, projection D) and scales it, with these changes (§3, Appen
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
-from pytorch_lightning.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 
-from gan_zoo.core import AdversarialModule
-from gan_zoo.core.adversarial import shared_arguments
+from gan_zoo.core import AdversarialModule, optimizer
 from gan_zoo.layers import apply_spectral_norm, init_weights_
-from gan_zoo.losses import AdversarialLoss, Regularizer
-from gan_zoo.losses.regularizers import Network
 from gan_zoo.models.registry import MODELS
 from gan_zoo.models.sagan import ResidualGenerator, SAGANDiscriminator, attention_sizes, resnet_widths
 
@@ -85,8 +82,10 @@ class BigGANGenerator(nn.Module):
 class BigGAN(AdversarialModule):
     """Class-conditional BigGAN.
 
-    Arguments not listed below are documented in :class:`~gan_zoo.core.AdversarialModule`; defaults are
-    the paper's (hinge, ``n_critic=2``, EMA 0.9999 from iteration 20 000).
+    Arguments not listed below are documented in :class:`~gan_zoo.core.AdversarialModule`; the
+    defaults are the paper's: hinge loss, orthogonal regularization on G (β = 10⁻⁴), two D steps per G
+    step with fresh z and labels for G (BigGAN-PyTorch's ``train_fns``), Adam(β = (0, 0.999), ε = 10⁻⁶,
+    lr 5·10⁻⁵ for G and 2·10⁻⁴ for D), and an EMA of G with decay 0.9999 from iteration 20 000.
 
     Args:
         shared_dim: size of the shared class embedding (128).
@@ -95,19 +94,27 @@ class BigGAN(AdversarialModule):
         attention_resolutions: feature-map sizes with self-attention, in both networks; ``None``
             means H/2 (64×64 at 128 px, Appendix B; none at 8 px); ``[]`` for none.
         init: ``"ortho"`` (the paper), ``"N02"`` or ``"xavier"``.
-        bn_eps: ε of batch norm and of the spectral-norm power iteration (1e-5 / 1e-6 in BigGAN's code).
-        sn_eps: see ``bn_eps``.
-        regularizers: ``None`` means the paper's orthogonal regularization on G, β = 10⁻⁴; ``[]`` for
-            none.
+        bn_eps: ε of batch norm (1e-5 in BigGAN's code).
+        sn_eps: ε of the spectral-norm power iteration (1e-6 in BigGAN's code).
     """
 
     conditional = True
+    defaults = {
+        "image_shape": (3, 128, 128),
+        "num_classes": 1000,
+        "latent_dim": 120,
+        "loss": "hinge",
+        "regularizers": ["orthogonal"],
+        "n_critic": 2,
+        # Appendix C: Adam, β₁ = 0, β₂ = 0.999; lr 5·10⁻⁵ for G, 2·10⁻⁴ for D (ε = 10⁻⁶, BigGAN's code)
+        "g_optimizer": optimizer(torch.optim.Adam, lr=5e-5, betas=(0.0, 0.999), eps=1e-6),
+        "d_optimizer": optimizer(torch.optim.Adam, lr=2e-4, betas=(0.0, 0.999), eps=1e-6),
+        "ema_decay": 0.9999,
+        "ema_start": 20000,
+    }
 
     def __init__(
         self,
-        image_shape: tuple[int, int, int] = (3, 128, 128),
-        num_classes: int | None = 1000,
-        latent_dim: int = 120,
         shared_dim: int = 128,
         g_width: int = 96,
         d_width: int = 96,
@@ -115,34 +122,26 @@ class BigGAN(AdversarialModule):
         init: str = "ortho",
         bn_eps: float = 1e-5,
         sn_eps: float = 1e-6,
-        loss: str | AdversarialLoss = "hinge",
-        regularizers: list[str | Regularizer] | None = None,
-        n_critic: int = 2,
-        g_optimizer: OptimizerCallable | None = None,
-        d_optimizer: OptimizerCallable | None = None,
-        g_lr_scheduler: LRSchedulerCallable | None = None,
-        d_lr_scheduler: LRSchedulerCallable | None = None,
-        ema_decay: float | None = 0.9999,
-        ema_start: int = 20000,
-        g_grad_clip: float | None = None,
-        d_grad_clip: float | None = None,
-        grid_columns: int = 8,
+        **kwargs: Any,
     ) -> None:
-        if regularizers is None:
-            regularizers = ["orthogonal"]  # OrthogonalRegularization, β = 10⁻⁴ by default
-        if attention_resolutions is None:
-            attention_resolutions = (image_shape[1] // 2,) if image_shape[1] >= 16 else ()
-        attention = attention_sizes(image_shape, attention_resolutions)
-        classes = max(num_classes or 0, 1)  # the base class rejects missing classes with a clear error
-        super().__init__(
-            generator=BigGANGenerator(
-                latent_dim, image_shape, classes, g_width, attention, shared_dim, init, bn_eps, sn_eps
-            ),
-            discriminator=SAGANDiscriminator(image_shape, d_width, attention, classes, init, sn_eps),
-            **shared_arguments(locals()),
-        )
+        super().__init__(**kwargs)
 
-    def default_optimizer(self, params: Iterable[nn.Parameter], network: Network) -> torch.optim.Optimizer:
-        """Appendix C: Adam, β₁ = 0, β₂ = 0.999; lr 5·10⁻⁵ for G, 2·10⁻⁴ for D (ε = 10⁻⁶, BigGAN's code)."""
-        lr = 5e-5 if network == "generator" else 2e-4
-        return torch.optim.Adam(params, lr=lr, betas=(0.0, 0.999), eps=1e-6)
+    def attention(self) -> tuple[int, ...]:
+        """The feature-map sizes with self-attention (``attention_resolutions`` or H/2)."""
+        sizes = self.hparams.attention_resolutions
+        if sizes is None:
+            sizes = (self.image_shape[1] // 2,) if self.image_shape[1] >= 16 else ()
+        return attention_sizes(self.image_shape, sizes)
+
+    def build_generator(self) -> nn.Module:
+        h = self.hparams
+        return BigGANGenerator(
+            self.latent_dim, self.image_shape, self.num_classes, h.g_width, self.attention(), h.shared_dim,
+            h.init, h.bn_eps, h.sn_eps,
+        )  # fmt: skip
+
+    def build_discriminator(self) -> nn.Module:
+        h = self.hparams
+        return SAGANDiscriminator(
+            self.image_shape, h.d_width, self.attention(), self.num_classes, h.init, h.sn_eps
+        )

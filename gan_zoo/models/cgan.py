@@ -7,25 +7,29 @@ Both players see the label y (one-hot), concatenated to their hidden representat
 Architecture of §4.1 (unimodal MNIST): G maps z (uniform on the unit hypercube, 100-d) to 200 ReLU
 units and y to 1000 ReLU units, joins them in a 1200-unit ReLU layer and outputs 784 pixels. D maps x
 to maxout(240 units × 5 pieces) and y to maxout(50 × 5), joins them in maxout(240 × 4) and outputs one
-logit. Dropout 0.5 in both; SGD, batch 100, learning rate 0.1, momentum 0.5 → 0.7.
+logit. Dropout 0.5 in both; SGD, batch 100, learning rate 0.1 "exponentially decreased down to
+.000001 with decay factor of 1.00004", momentum 0.5 "increased up to 0.7" (over the first 250 epochs as
+in the GAN code; the paper does not say over how long). Each G update draws fresh noise (Algorithm 1
+of the GAN paper, which CGAN follows).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
-from pytorch_lightning.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 
-from gan_zoo.core import AdversarialModule
-from gan_zoo.core.adversarial import shared_arguments
+from gan_zoo.core import AdversarialModule, scheduler
+from gan_zoo.core.schedules import DecayAndMomentumRamp
 from gan_zoo.layers import Maxout
-from gan_zoo.losses import AdversarialLoss, Regularizer
-from gan_zoo.losses.regularizers import Network
+from gan_zoo.models.gan import PYLEARN2_SGD
 from gan_zoo.models.registry import MODELS
+
+#: §4.1: the learning rate divided by 1.00004 after each update down to 10⁻⁶; momentum 0.5 → 0.7.
+CGAN_SCHEDULE = scheduler(DecayAndMomentumRamp, decay_factor=1.00004, min_lr=1e-6, final_momentum=0.7)
 
 
 class ConditionalMLPGenerator(nn.Module):
@@ -97,33 +101,26 @@ class CGAN(AdversarialModule):
     """
 
     conditional = True
-    latent_distribution = "uniform"  # §4.1: "drawn from a uniform distribution within the unit hypercube"
+    legacy_latent_prior = "uniform_0_1"
+    defaults = {
+        "image_shape": (1, 28, 28),
+        "num_classes": 10,
+        "latent_prior": "uniform_0_1",  # §4.1: "drawn from a uniform distribution within the unit hypercube"
+        "g_optimizer": PYLEARN2_SGD,
+        "d_optimizer": PYLEARN2_SGD,
+        "g_lr_scheduler": CGAN_SCHEDULE,
+        "d_lr_scheduler": CGAN_SCHEDULE,
+    }
 
-    def __init__(
-        self,
-        image_shape: tuple[int, int, int] = (1, 28, 28),
-        num_classes: int | None = 10,
-        latent_dim: int = 100,
-        dropout: float = 0.5,
-        loss: str | AdversarialLoss = "non_saturating",
-        regularizers: list[str | Regularizer] | None = None,
-        n_critic: int = 1,
-        g_optimizer: OptimizerCallable | None = None,
-        d_optimizer: OptimizerCallable | None = None,
-        g_lr_scheduler: LRSchedulerCallable | None = None,
-        d_lr_scheduler: LRSchedulerCallable | None = None,
-        ema_decay: float | None = None,
-        g_grad_clip: float | None = None,
-        d_grad_clip: float | None = None,
-        grid_columns: int = 8,
-    ) -> None:
-        classes = num_classes or 0  # checked (with a clear message) by the base class
-        super().__init__(
-            generator=ConditionalMLPGenerator(latent_dim, max(classes, 1), image_shape, dropout=dropout),
-            discriminator=ConditionalMaxoutDiscriminator(image_shape, max(classes, 1), dropout=dropout),
-            **shared_arguments(locals()),
+    def __init__(self, dropout: float = 0.5, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+
+    def build_generator(self) -> nn.Module:
+        return ConditionalMLPGenerator(
+            self.latent_dim, self.num_classes, self.image_shape, dropout=self.hparams.dropout
         )
 
-    def default_optimizer(self, params: Iterable[nn.Parameter], network: Network) -> torch.optim.Optimizer:
-        """§4.1: SGD, initial learning rate 0.1, momentum 0.5."""
-        return torch.optim.SGD(params, lr=0.1, momentum=0.5)
+    def build_discriminator(self) -> nn.Module:
+        return ConditionalMaxoutDiscriminator(
+            self.image_shape, self.num_classes, dropout=self.hparams.dropout
+        )

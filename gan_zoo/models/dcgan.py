@@ -8,7 +8,9 @@ The architecture guidelines of §3, each visible below:
   1×1 map is exactly that projection) and D's last 4×4 conv gives the logit;
 * batch norm in both, except G's output layer and D's input layer;
 * ReLU in G with tanh at the output; LeakyReLU(0.2) in D;
-* weights ~ N(0, 0.02) (§4); Adam, learning rate 2e-4, β1 = 0.5 (§4).
+* weights ~ N(0, 0.02) (§4); Adam, learning rate 2e-4, β1 = 0.5 (§4);
+* z ~ U[−1, 1]^100 (the authors' dcgan.torch: ``noise:uniform(-1, 1)``); as there, G's update trains on
+  the fake batch D's update just saw, without generating it again (``g_latents: reuse``).
 
 Resolution: any power of two ≥ 16. Each stage doubles the size, so a 2^k image has k − 2 stages, and
 channel widths halve from G's 4×4 map down to ``g_width`` (Figure 1: 4×4×1024 → … → 64×64×3 with
@@ -19,17 +21,17 @@ channel widths halve from G's 4×4 map down to ``g_width`` (Figure 1: 4×4×1024
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 import torch
-from pytorch_lightning.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 
-from gan_zoo.core import AdversarialModule
-from gan_zoo.core.adversarial import shared_arguments
+from gan_zoo.core import AdversarialModule, optimizer
 from gan_zoo.layers import MinibatchDiscrimination, VirtualBatchNorm, init_normal_, reference_batch
-from gan_zoo.losses import AdversarialLoss, Regularizer
 from gan_zoo.models.registry import MODELS
+
+#: §4: Adam, learning rate 2e-4, β1 = 0.5.
+DCGAN_ADAM = optimizer(torch.optim.Adam, lr=2e-4, betas=(0.5, 0.999))
 
 
 def dcgan_stages(image_shape: tuple[int, int, int], min_size: int = 16) -> int:
@@ -166,8 +168,7 @@ class DCGANDiscriminator(nn.Module):
 class DCGAN(AdversarialModule):
     """Deep convolutional GAN.
 
-    The default optimizer is the paper's Adam(2e-4, β = (0.5, 0.999)); the arguments not listed here
-    are :class:`~gan_zoo.core.AdversarialModule`'s.
+    Arguments not listed below are documented in :class:`~gan_zoo.core.AdversarialModule`.
 
     Args:
         g_width: channels of G's last hidden layer; doubles towards the 4×4 input (128 in Figure 1).
@@ -178,30 +179,28 @@ class DCGAN(AdversarialModule):
             D's output (Salimans et al. 2016, §3.2; B = 100 in their code).
     """
 
+    defaults = {
+        "latent_prior": "uniform",
+        "g_latents": "reuse",
+        "g_optimizer": DCGAN_ADAM,
+        "d_optimizer": DCGAN_ADAM,
+    }
+
     def __init__(
         self,
-        image_shape: tuple[int, int, int] = (3, 64, 64),
-        num_classes: int | None = None,
-        latent_dim: int = 100,
         g_width: int = 64,
         d_width: int = 64,
         g_norm: GeneratorNorm = "batch",
         d_norm: DiscriminatorNorm = "batch",
         d_minibatch_kernels: int = 0,
-        loss: str | AdversarialLoss = "non_saturating",
-        regularizers: list[str | Regularizer] | None = None,
-        n_critic: int = 1,
-        g_optimizer: OptimizerCallable | None = None,
-        d_optimizer: OptimizerCallable | None = None,
-        g_lr_scheduler: LRSchedulerCallable | None = None,
-        d_lr_scheduler: LRSchedulerCallable | None = None,
-        ema_decay: float | None = None,
-        g_grad_clip: float | None = None,
-        d_grad_clip: float | None = None,
-        grid_columns: int = 8,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(
-            generator=DCGANGenerator(latent_dim, image_shape, g_width, g_norm),
-            discriminator=DCGANDiscriminator(image_shape, d_width, d_norm, d_minibatch_kernels),
-            **shared_arguments(locals()),
-        )
+        super().__init__(**kwargs)
+
+    def build_generator(self) -> nn.Module:
+        h = self.hparams
+        return DCGANGenerator(self.latent_dim, self.image_shape, h.g_width, h.g_norm)
+
+    def build_discriminator(self) -> nn.Module:
+        h = self.hparams
+        return DCGANDiscriminator(self.image_shape, h.d_width, h.d_norm, h.d_minibatch_kernels)

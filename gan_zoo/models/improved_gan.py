@@ -37,17 +37,14 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from pytorch_lightning.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import weight_norm
 
-from gan_zoo.core import AdversarialModule
-from gan_zoo.core.adversarial import shared_arguments
+from gan_zoo.core import AdversarialModule, optimizer
 from gan_zoo.core.step import Step
 from gan_zoo.data.semi_supervised import UNLABELLED
 from gan_zoo.layers import GaussianNoise, feature_module, forward_with_features
-from gan_zoo.losses import Regularizer, feature_matching
-from gan_zoo.losses.regularizers import Network
+from gan_zoo.losses import feature_matching
 from gan_zoo.models.registry import MODELS
 
 
@@ -144,53 +141,58 @@ class SemiSupervisedGAN(AdversarialModule):
     validation and test sets, ``val/error`` / ``test/error``: the classification error of D's K logits.
 
     Arguments not listed below are documented in :class:`~gan_zoo.core.AdversarialModule` (the objective
-    is fixed by the paper, so there is no ``loss``); the default optimizer is Adam(3e-3, β = (0.5,
-    0.999)).
+    is fixed by the paper, so ``loss`` must stay at its default); the defaults are the code's:
+    Adam(3e-3, β = (0.5, 0.999)), z ~ U[0, 1)^100, fresh z for every G update.
 
     Args:
         g_hidden: units of G's two hidden layers (500).
         d_hidden: units of D's hidden layers (1000, 500, 250, 250, 250).
         input_noise: σ of the Gaussian noise on D's input (0.3).
         hidden_noise: σ of the Gaussian noise after D's hidden layers (0.5).
-        unsupervised_weight: weight of L_unsupervised (1 in the paper and code).
+        unsupervised_weight: weight of L_unsupervised: 0.5, the authors' code
+            (``train_mnist_feature_matching.py``, whose ``loss_unl`` is
+            0.5·E softplus(−l_unl) + 0.5·E softplus(l_gen)); the paper's §5 writes weight 1.
     """
 
-    latent_distribution = "uniform"  # the code's z: uniform noise
+    legacy_latent_prior = "uniform_0_1"
+    defaults = {
+        "image_shape": (1, 28, 28),
+        "num_classes": 10,
+        "latent_prior": "uniform_0_1",  # the code's z: theano's uniform noise on [0, 1)
+        "g_optimizer": optimizer(torch.optim.Adam, lr=3e-3, betas=(0.5, 0.999)),
+        "d_optimizer": optimizer(torch.optim.Adam, lr=3e-3, betas=(0.5, 0.999)),
+    }
 
     def __init__(
         self,
-        image_shape: tuple[int, int, int] = (1, 28, 28),
-        num_classes: int | None = 10,
-        latent_dim: int = 100,
         g_hidden: int = 500,
         d_hidden: tuple[int, ...] = (1000, 500, 250, 250, 250),
         input_noise: float = 0.3,
         hidden_noise: float = 0.5,
-        unsupervised_weight: float = 1.0,
-        regularizers: list[str | Regularizer] | None = None,
-        n_critic: int = 1,
-        g_optimizer: OptimizerCallable | None = None,
-        d_optimizer: OptimizerCallable | None = None,
-        g_lr_scheduler: LRSchedulerCallable | None = None,
-        d_lr_scheduler: LRSchedulerCallable | None = None,
-        ema_decay: float | None = None,
-        g_grad_clip: float | None = None,
-        d_grad_clip: float | None = None,
-        grid_columns: int = 8,
+        unsupervised_weight: float = 0.5,
+        **kwargs: Any,
     ) -> None:
-        if num_classes is None or num_classes < 2:
+        super().__init__(**kwargs)
+        self.unsupervised_weight = unsupervised_weight
+
+    def check_arguments(self) -> None:
+        super().check_arguments()
+        if self.num_classes is None or self.num_classes < 2:
             raise ValueError(
                 "SemiSupervisedGAN classifies into the data's classes (num_classes >= 2); "
                 "the data module provides none."
             )
-        super().__init__(
-            generator=SemiSupervisedGenerator(latent_dim, image_shape, g_hidden),
-            discriminator=SemiSupervisedDiscriminator(
-                image_shape, num_classes, d_hidden, input_noise, hidden_noise
-            ),
-            **shared_arguments(locals()),
+        if self.hparams.loss != self.declared_default("loss"):
+            raise ValueError("SemiSupervisedGAN's objective is the paper's (§5, fixed); it takes no loss")
+
+    def build_generator(self) -> nn.Module:
+        return SemiSupervisedGenerator(self.latent_dim, self.image_shape, self.hparams.g_hidden)
+
+    def build_discriminator(self) -> nn.Module:
+        h = self.hparams
+        return SemiSupervisedDiscriminator(
+            self.image_shape, self.num_classes, h.d_hidden, h.input_noise, h.hidden_noise
         )
-        self.unsupervised_weight = unsupervised_weight
 
     def discriminate(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         """The real/fake logit log Z(x) ``[N]`` (D(x) = σ(log Z(x)))."""
@@ -225,22 +227,18 @@ class SemiSupervisedGAN(AdversarialModule):
         weights = unlabelled_weights(step.real_labels, step.batch_size, step.real.device)
         return {"loss": feature_matching(real_features, fake_features, weights)}
 
-    def default_optimizer(self, params: Iterable[nn.Parameter], network: Network) -> torch.optim.Optimizer:
-        """train_mnist_feature_matching.py: Adam, learning rate 0.003, β1 = 0.5, for both players."""
-        return torch.optim.Adam(params, lr=3e-3, betas=(0.5, 0.999))
-
     # ------------------------------------------------------------------ evaluation
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         super().validation_step(batch, batch_idx)
-        self._log_error(batch, "val")
+        self.log_error(batch, "val")
 
     def test_step(self, batch: Any, batch_idx: int) -> None:
         super().test_step(batch, batch_idx)
-        self._log_error(batch, "test")
+        self.log_error(batch, "test")
 
-    def _log_error(self, batch: Any, stage: str) -> None:
+    def log_error(self, batch: Any, stage: str) -> None:
         """Classification error of the K logits (argmax; the fake class never wins a real image's
         label), averaged over the whole split."""
-        images, labels = self._unpack(batch)
+        images, labels = self.unpack(batch)
         error = (self.discriminator(images).argmax(1) != labels).float().mean()
         self.log(f"{stage}/error", error, on_step=False, on_epoch=True, batch_size=images.shape[0])

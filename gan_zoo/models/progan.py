@@ -41,21 +41,16 @@ begins (``reset_opt_for_new_lod`` in the authors' code).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from itertools import pairwise
 from typing import Any
 
 import torch
 import torch.nn.functional as F
-from pytorch_lightning.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 
-from gan_zoo.core import AdversarialModule, GrowthSchedule, GrowthState
-from gan_zoo.core.adversarial import shared_arguments
+from gan_zoo.core import AdversarialModule, GrowthSchedule, GrowthState, optimizer
 from gan_zoo.core.growth import PAPER_BATCH_SIZES
 from gan_zoo.layers import EqualizedConv2d, EqualizedLinear, MinibatchStdDev, PixelNorm
-from gan_zoo.losses import AdversarialLoss, Regularizer
-from gan_zoo.losses.regularizers import Network
 from gan_zoo.models.registry import MODELS
 
 
@@ -189,7 +184,9 @@ class ProGAN(AdversarialModule):
     """Progressive growing of GANs.
 
     Arguments not listed below are documented in :class:`~gan_zoo.core.AdversarialModule`; the defaults
-    are the paper's (Wasserstein loss, ``n_critic=1``, EMA of G with decay 0.999).
+    are the paper's (Appendix A.1): Wasserstein loss with the gradient penalty (λ = 10) and the drift
+    term (ε = 0.001), ``n_critic=1`` with fresh latents for G (the authors' code draws them in each
+    loss), Adam(α = 0.001, β₁ = 0, β₂ = 0.99, ε = 10⁻⁸), latent 512, EMA of G with decay 0.999.
 
     Args:
         fmap_base: widths are ``min(fmap_base / (r/2), fmap_max)`` channels at r×r.
@@ -199,53 +196,47 @@ class ProGAN(AdversarialModule):
         batch_sizes: minibatch per resolution, ``{4: 16, …}``; ``None`` is the paper's (16 up to
             128², then 14, 6, 3). The data module's ``batch_size`` must be at least the largest.
         reset_optimizer_state: clear Adam's moments when a phase begins (the authors' code).
-        regularizers: ``None`` means the paper's gradient penalty (λ = 10) and drift (ε = 0.001);
-            ``[]`` for none.
     """
+
+    defaults = {
+        "image_shape": (3, 1024, 1024),
+        "latent_dim": 512,
+        "loss": "wasserstein",
+        "regularizers": ["gradient_penalty", "drift"],
+        "g_optimizer": optimizer(torch.optim.Adam, lr=1e-3, betas=(0.0, 0.99), eps=1e-8),
+        "d_optimizer": optimizer(torch.optim.Adam, lr=1e-3, betas=(0.0, 0.99), eps=1e-8),
+        "ema_decay": 0.999,
+    }
 
     def __init__(
         self,
-        image_shape: tuple[int, int, int] = (3, 1024, 1024),
-        num_classes: int | None = None,
-        latent_dim: int = 512,
         fmap_base: int = 8192,
         fmap_max: int = 512,
         mbstd_group_size: int = 4,
         phase_images: int = 800_000,
         batch_sizes: dict[int, int] | None = None,
         reset_optimizer_state: bool = True,
-        loss: str | AdversarialLoss = "wasserstein",
-        regularizers: list[str | Regularizer] | None = None,
-        n_critic: int = 1,
-        g_optimizer: OptimizerCallable | None = None,
-        d_optimizer: OptimizerCallable | None = None,
-        g_lr_scheduler: LRSchedulerCallable | None = None,
-        d_lr_scheduler: LRSchedulerCallable | None = None,
-        ema_decay: float | None = 0.999,
-        ema_start: int = 0,
-        g_grad_clip: float | None = None,
-        d_grad_clip: float | None = None,
-        grid_columns: int = 8,
+        **kwargs: Any,
     ) -> None:
-        if regularizers is None:
-            regularizers = ["gradient_penalty", "drift"]
-        growth = GrowthSchedule(image_shape[1], phase_images, batch_sizes or PAPER_BATCH_SIZES)
-        if image_shape[1] != image_shape[2]:
-            raise ValueError(f"ProGAN needs square images, got image_shape={tuple(image_shape)}")
-        super().__init__(
-            generator=ProGANGenerator(latent_dim, image_shape, fmap_base, fmap_max),
-            discriminator=ProGANDiscriminator(image_shape, fmap_base, fmap_max, mbstd_group_size),
-            **shared_arguments(locals()),
-        )
-        self.growth = growth
+        super().__init__(**kwargs)
+        self.growth = GrowthSchedule(self.image_shape[1], phase_images, batch_sizes or PAPER_BATCH_SIZES)
         self.reset_optimizer_state = reset_optimizer_state
         self.images_seen = 0  # real images shown to D so far: the clock of the schedule
-        self.growth_state = growth.at(0)
+        self.growth_state = self.growth.at(0)
         self._show(self.growth_state)
 
-    def default_optimizer(self, params: Iterable[nn.Parameter], network: Network) -> torch.optim.Optimizer:
-        """Appendix A.1: Adam, α = 0.001, β₁ = 0, β₂ = 0.99, ε = 10⁻⁸."""
-        return torch.optim.Adam(params, lr=1e-3, betas=(0.0, 0.99), eps=1e-8)
+    def check_arguments(self) -> None:
+        super().check_arguments()
+        if self.image_shape[1] != self.image_shape[2]:
+            raise ValueError(f"ProGAN needs square images, got image_shape={self.image_shape}")
+
+    def build_generator(self) -> nn.Module:
+        h = self.hparams
+        return ProGANGenerator(self.latent_dim, self.image_shape, h.fmap_base, h.fmap_max)
+
+    def build_discriminator(self) -> nn.Module:
+        h = self.hparams
+        return ProGANDiscriminator(self.image_shape, h.fmap_base, h.fmap_max, h.mbstd_group_size)
 
     # ------------------------------------------------------------------ growth
     def _show(self, state: GrowthState) -> None:
@@ -267,7 +258,7 @@ class ProGAN(AdversarialModule):
         return upsample(real_r, size)
 
     def training_step(self, batch: Any, batch_idx: int) -> None:
-        real, labels = self._unpack(batch)
+        real, labels = self.unpack(batch)
         state = self.growth.at(self.images_seen)
         if state != self.growth_state:  # only if the schedule was changed since the checkpoint
             self._show(state)
@@ -293,11 +284,11 @@ class ProGAN(AdversarialModule):
         self._show(state)
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
-        real, labels = self._unpack(batch)
+        real, labels = self.unpack(batch)
         super().validation_step((self.reals_at_current_resolution(real), labels), batch_idx)
 
     def test_step(self, batch: Any, batch_idx: int) -> None:
-        real, labels = self._unpack(batch)
+        real, labels = self.unpack(batch)
         super().test_step((self.reals_at_current_resolution(real), labels), batch_idx)
 
     # ------------------------------------------------------------------ checkpoints

@@ -27,14 +27,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
+from typing import Any
 
 import torch
 import torch.nn.functional as F
-from pytorch_lightning.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 
-from gan_zoo.core import AdversarialModule
-from gan_zoo.core.adversarial import shared_arguments
+from gan_zoo.core import AdversarialModule, optimizer
 from gan_zoo.layers import (
     ConditionalBatchNorm2d,
     ResidualDownBlock,
@@ -43,8 +42,6 @@ from gan_zoo.layers import (
     apply_spectral_norm,
     init_weights_,
 )
-from gan_zoo.losses import AdversarialLoss, Regularizer
-from gan_zoo.losses.regularizers import Network
 from gan_zoo.models.registry import MODELS
 
 
@@ -206,8 +203,9 @@ class SAGANDiscriminator(nn.Module):
 class SAGAN(AdversarialModule):
     """Self-attention GAN.
 
-    Arguments not listed below are documented in :class:`~gan_zoo.core.AdversarialModule`. The loss
-    defaults to hinge and the optimizers to TTUR: Adam(G 10⁻⁴, D 4·10⁻⁴, β = (0, 0.9)).
+    Arguments not listed below are documented in :class:`~gan_zoo.core.AdversarialModule`. The
+    defaults are the paper's: the hinge loss, TTUR Adam(G 10⁻⁴, D 4·10⁻⁴, β = (0, 0.9)), z ∈ R^128
+    ~ N(0, I) drawn afresh for each G update (the authors' code).
 
     Args:
         conditional: class-conditional G (conditional batch norm) and projection D; needs labelled
@@ -219,40 +217,38 @@ class SAGAN(AdversarialModule):
             at 8 px).
     """
 
+    defaults = {
+        "image_shape": (3, 128, 128),
+        "latent_dim": 128,
+        "loss": "hinge",
+        # TTUR (§4.2, §5): Adam, lr 10⁻⁴ for G and 4·10⁻⁴ for D, β₁ = 0, β₂ = 0.9
+        "g_optimizer": optimizer(torch.optim.Adam, lr=1e-4, betas=(0.0, 0.9)),
+        "d_optimizer": optimizer(torch.optim.Adam, lr=4e-4, betas=(0.0, 0.9)),
+    }
+
     def __init__(
         self,
-        image_shape: tuple[int, int, int] = (3, 128, 128),
-        num_classes: int | None = None,
         conditional: bool = False,
-        latent_dim: int = 128,
         g_width: int = 64,
         d_width: int = 64,
         attention_resolutions: tuple[int, ...] | None = None,
-        loss: str | AdversarialLoss = "hinge",
-        regularizers: list[str | Regularizer] | None = None,
-        n_critic: int = 1,
-        g_optimizer: OptimizerCallable | None = None,
-        d_optimizer: OptimizerCallable | None = None,
-        g_lr_scheduler: LRSchedulerCallable | None = None,
-        d_lr_scheduler: LRSchedulerCallable | None = None,
-        ema_decay: float | None = None,
-        ema_start: int = 0,
-        g_grad_clip: float | None = None,
-        d_grad_clip: float | None = None,
-        grid_columns: int = 8,
+        **kwargs: Any,
     ) -> None:
-        self.conditional = conditional  # read by the base class: labels in every batch and sample
-        classes = num_classes if conditional else None
-        if attention_resolutions is None:
-            attention_resolutions = (min(32, image_shape[1] // 2),) if image_shape[1] >= 16 else ()
-        attention = attention_sizes(image_shape, attention_resolutions)
-        super().__init__(
-            generator=SAGANGenerator(latent_dim, image_shape, g_width, attention, classes),
-            discriminator=SAGANDiscriminator(image_shape, d_width, attention, classes),
-            **shared_arguments(locals()),
+        super().__init__(**kwargs)
+
+    def attention(self) -> tuple[int, ...]:
+        """The feature-map sizes with self-attention (``attention_resolutions`` or the paper's choice)."""
+        sizes = self.hparams.attention_resolutions
+        if sizes is None:
+            sizes = (min(32, self.image_shape[1] // 2),) if self.image_shape[1] >= 16 else ()
+        return attention_sizes(self.image_shape, sizes)
+
+    def build_generator(self) -> nn.Module:
+        classes = self.num_classes if self.conditional else None
+        return SAGANGenerator(
+            self.latent_dim, self.image_shape, self.hparams.g_width, self.attention(), classes
         )
 
-    def default_optimizer(self, params: Iterable[nn.Parameter], network: Network) -> torch.optim.Optimizer:
-        """TTUR (§4.2, §5): Adam, lr 10⁻⁴ for G and 4·10⁻⁴ for D, β₁ = 0, β₂ = 0.9."""
-        lr = 1e-4 if network == "generator" else 4e-4
-        return torch.optim.Adam(params, lr=lr, betas=(0.0, 0.9))
+    def build_discriminator(self) -> nn.Module:
+        classes = self.num_classes if self.conditional else None
+        return SAGANDiscriminator(self.image_shape, self.hparams.d_width, self.attention(), classes)

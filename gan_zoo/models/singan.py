@@ -40,21 +40,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import torch
 import torch.nn.functional as F
-from pytorch_lightning.cli import OptimizerCallable
 from torch import Tensor, nn
 from torchvision.transforms.functional import gaussian_blur
 
-from gan_zoo.core import AdversarialModule
-from gan_zoo.core.adversarial import shared_arguments
+from gan_zoo.core import AdversarialModule, draw_latent, optimizer
 from gan_zoo.core.step import Step
 from gan_zoo.data.single_image import resize
 from gan_zoo.layers import init_normal_
-from gan_zoo.losses import AdversarialLoss, PixelGradientPenalty, Regularizer
 from gan_zoo.losses.regularizers import Network
 from gan_zoo.models.registry import MODELS
 
@@ -128,14 +125,6 @@ class PatchDiscriminator(nn.Module):
         return self.body(x)
 
 
-@dataclass
-class ScaleStep(Step):
-    """A :class:`Step` at one scale, with G's inputs kept so that each G update regenerates the fake."""
-
-    noisy: Tensor | None = None  # σ_n z_n + x̃↑
-    previous: Tensor | None = None  # x̃↑, the upsampled image from the scales below
-
-
 @contextmanager
 def _eval_mode(module: nn.Module) -> Iterator[None]:
     """Every submodule in eval mode, each one's own mode restored afterwards."""
@@ -160,71 +149,54 @@ class SinGAN(AdversarialModule):
     :class:`~gan_zoo.data.SingleImage` data, ``steps_per_epoch = iterations_per_scale × n_critic``
     makes one epoch one scale.
 
-    Arguments not listed below are documented in :class:`~gan_zoo.core.AdversarialModule`. The default
-    optimizer is Adam(5e-4, β = (0.5, 0.999)) for each network; each scale is its own parameter group.
+    Arguments not listed below are documented in :class:`~gan_zoo.core.AdversarialModule`; the defaults
+    are the paper's and its code's: WGAN-GP with λ = 0.1 (:class:`~gan_zoo.losses.PixelGradientPenalty`),
+    3 D then 3 G updates per iteration, every G update regenerating the fake from the same noise
+    (``g_latents: reuse``), Adam(5e-4, β = (0.5, 0.999)) for each network with each scale its own
+    parameter group, a 4×4 sample grid. ``latent_dim`` is unused: the noise maps have the image's
+    channels.
 
     Args:
-        image_shape: ``(C, H, W)`` of the training image (linked from the data module).
-        num_classes: unused (SinGAN is unconditional); accepted so the data module can be linked.
         scale_factor: r, the downscaling between scales (0.75: the paper's r = 4/3 is the upscaling).
         min_size: the coarsest scale's short side (≈ 25 px, §2.1).
         width: kernels per block at the coarsest scale (32).
         max_width: the cap on kernels per block (128).
         iterations_per_scale: training iterations per scale (2000).
-        g_steps: G updates per iteration (3); ``n_critic`` is the number of D updates (3).
         reconstruction_weight: α (10; 100 to train for super-resolution, §4).
         noise_amplitude: σ_n = this × RMSE of the reconstruction below (0.1, the authors' code).
         lr_milestone: after this many iterations at a scale, both learning rates × gamma (1600, 0.1).
         lr_gamma: see ``lr_milestone``.
-        loss: the adversarial objective (Wasserstein).
-        regularizers: ``None`` gives the paper's gradient penalty (:class:`PixelGradientPenalty`, λ = 0.1);
-            ``[]`` none.
-        grid_columns: the sample grid is grid_columns × grid_columns images.
     """
+
+    defaults = {
+        "image_shape": (3, 167, 250),
+        "loss": "wasserstein",
+        "regularizers": ["pixel_gradient_penalty"],
+        "n_critic": 3,
+        "g_steps": 3,
+        "g_latents": "reuse",
+        "g_optimizer": optimizer(torch.optim.Adam, lr=5e-4, betas=(0.5, 0.999)),
+        "d_optimizer": optimizer(torch.optim.Adam, lr=5e-4, betas=(0.5, 0.999)),
+        "grid_columns": 4,
+    }
 
     def __init__(
         self,
-        image_shape: tuple[int, int, int] = (3, 167, 250),
-        num_classes: int | None = None,
         scale_factor: float = 0.75,
         min_size: int = 25,
         width: int = 32,
         max_width: int = 128,
         iterations_per_scale: int = 2000,
-        g_steps: int = 3,
         reconstruction_weight: float = 10.0,
         noise_amplitude: float = 0.1,
         lr_milestone: int = 1600,
         lr_gamma: float = 0.1,
-        loss: str | AdversarialLoss = "wasserstein",
-        regularizers: list[str | Regularizer] | None = None,
-        n_critic: int = 3,
-        g_optimizer: OptimizerCallable | None = None,
-        d_optimizer: OptimizerCallable | None = None,
-        g_grad_clip: float | None = None,
-        d_grad_clip: float | None = None,
-        grid_columns: int = 4,
+        **kwargs: Any,
     ) -> None:
-        channels, height, width_px = image_shape
-        if min_size < 11:
-            raise ValueError(f"min_size must be >= 11, the critic's patch size; got {min_size}")
-        sizes = pyramid_sizes(height, width_px, scale_factor, min_size)
-        widths = scale_widths(len(sizes), width, max_width)
-        shared = shared_arguments(locals())
-        shared["latent_dim"] = channels  # the noise maps have the image's channels
-        if regularizers is None:
-            shared["regularizers"] = [PixelGradientPenalty()]
-        super().__init__(
-            generator=nn.ModuleList(ScaleGenerator(channels, w) for w in widths),
-            discriminator=nn.ModuleList(PatchDiscriminator(channels, w) for w in widths),
-            **shared,
-        )
-        for name, value in (("iterations_per_scale", iterations_per_scale), ("g_steps", g_steps)):
-            if value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value}")
-        self.sizes, self.widths = sizes, widths
-        self.num_scales = len(sizes)
-        self.iterations_per_scale, self.g_steps = iterations_per_scale, g_steps
+        super().__init__(**kwargs)
+        channels = self.image_shape[0]
+        self.latent_dim = channels  # the noise maps have the image's channels
+        self.iterations_per_scale = iterations_per_scale
         self.reconstruction_weight, self.noise_amplitude = reconstruction_weight, noise_amplitude
         self.lr_milestone, self.lr_gamma = lr_milestone, lr_gamma
         #: The scale being trained (the finest once training is done) and its D updates so far.
@@ -232,11 +204,30 @@ class SinGAN(AdversarialModule):
         # ((scale, device), G input, x̃↑) of the reconstruction path at the scale being trained
         self._reconstruction: tuple[tuple[int, torch.device], Tensor, Tensor] | None = None
         seeded = torch.Generator().manual_seed(0)
-        coarsest = (1, *sizes[0])
+        coarsest = (1, *self.sizes[0])
+        columns = self.hparams.grid_columns
         self.register_buffer("reconstruction_noise", torch.randn((1, *coarsest), generator=seeded))  # z*
-        self.register_buffer("fixed_noise", torch.randn((grid_columns**2, *coarsest), generator=seeded))
+        self.register_buffer("fixed_noise", torch.randn((columns**2, *coarsest), generator=seeded))
         self.register_buffer("noise_amplitudes", torch.ones(self.num_scales))  # σ_n, set as scales start
-        self.register_buffer("reference", torch.zeros(1, *image_shape))  # the training image, x_N
+        self.register_buffer("reference", torch.zeros(1, *self.image_shape))  # the training image, x_N
+
+    def check_arguments(self) -> None:
+        super().check_arguments()
+        h = self.hparams
+        if h.min_size < 11:
+            raise ValueError(f"min_size must be >= 11, the critic's patch size; got {h.min_size}")
+        if h.iterations_per_scale < 1:
+            raise ValueError(f"iterations_per_scale must be a positive integer, got {h.iterations_per_scale}")
+        _, height, width = self.image_shape
+        self.sizes = pyramid_sizes(height, width, h.scale_factor, h.min_size)
+        self.widths = scale_widths(len(self.sizes), h.width, h.max_width)
+        self.num_scales = len(self.sizes)
+
+    def build_generator(self) -> nn.Module:
+        return nn.ModuleList(ScaleGenerator(self.image_shape[0], w) for w in self.widths)
+
+    def build_discriminator(self) -> nn.Module:
+        return nn.ModuleList(PatchDiscriminator(self.image_shape[0], w) for w in self.widths)
 
     # ------------------------------------------------------------------------------ generation
     def scale_sizes(self, height_ratio: float = 1.0, width_ratio: float = 1.0) -> list[Size]:
@@ -304,7 +295,8 @@ class SinGAN(AdversarialModule):
     ) -> Tensor:
         """z_0, the coarsest noise map ``[n, 1, h_0, w_0]`` (one channel, shared by the colours)."""
         device = generator.device if generator is not None else self.device
-        return self._draw_latent((n, 1, *self.sizes[0]), truncation, device, generator).to(self.device)
+        z = draw_latent((n, 1, *self.sizes[0]), "normal", truncation, device=device, generator=generator)
+        return z.to(self.device)
 
     @torch.no_grad()
     def sample(
@@ -331,7 +323,7 @@ class SinGAN(AdversarialModule):
             start_scale: keep the image's own content up to this scale (the scales below follow the
                 reconstruction path, {z*, 0, …}) and draw only the finer ones (§3.1).
         """
-        self._labels_for(1, y, generator)  # raises for labels
+        self.labels_for(1, y, generator)  # raises for labels
         if start_scale and (size is not None or z is not None):
             raise ValueError("start_scale keeps the image's coarse scales: it takes neither size nor z")
         if not 0 <= start_scale <= self.scale:
@@ -348,7 +340,9 @@ class SinGAN(AdversarialModule):
         sizes[-1] = (height, width)
         device = generator.device if generator is not None else self.device
         coarsest = (
-            None if start_scale else self._draw_latent((n, 1, *sizes[0]), truncation, device, generator)
+            None
+            if start_scale
+            else draw_latent((n, 1, *sizes[0]), "normal", truncation, device=device, generator=generator)
         )
         with _eval_mode(self.generator):
             return self._generate(n, sizes, coarsest, start_scale, generator).float().clamp(-1.0, 1.0)
@@ -458,10 +452,10 @@ class SinGAN(AdversarialModule):
         """D_n at the scale being trained: patch scores ``[N, P]`` (the objective averages them)."""
         return self.discriminator[self.scale](x).flatten(1)
 
-    def make_step(self, batch: Any) -> ScaleStep:
+    def make_step(self, batch: Any) -> Step:
         """x_n and a fake at the scale being trained: x̃↑ from a random pass through the frozen scales
-        below, then fake = G_n(σ_n z_n + x̃↑, x̃↑)."""
-        real, labels = self._unpack(batch)
+        below, then fake = G_n(σ_n z_n + x̃↑, x̃↑); ``latent`` keeps G_n's two inputs."""
+        real, labels = self.unpack(batch)
         n, s, size = real.shape[0], self.scale, self.sizes[self.scale]
         with torch.no_grad():
             below = self._refine(None, range(s), self.sizes, self._random_noise(n)) if s else None
@@ -469,34 +463,29 @@ class SinGAN(AdversarialModule):
         previous = torch.zeros_like(z) if below is None else resize(below, size)
         noisy = self.noise_amplitudes[s] * z + previous
         fake = self.generator[s](noisy, previous)
-        return ScaleStep(resize(real, size), labels, fake, None, noisy=noisy, previous=previous)
+        return Step(resize(real, size), labels, fake, None, latent=(noisy, previous))
+
+    def regenerate(self, step: Step) -> Step:
+        """The fake batch again from the same noise, through G_n as it is now."""
+        noisy, previous = step.latent
+        return replace(step, fake=self.generator[self.scale](noisy, previous), fake_logits=None)
+
+    def parameter_groups(self, network: Network) -> Iterable[Any]:
+        # One parameter group per scale: a scale starts with fresh Adam moments (its parameters have
+        # none yet) and its own learning rate, which drops at its milestone.
+        return [{"params": list(module.parameters())} for module in getattr(self, network)]
 
     def training_step(self, batch: Any, batch_idx: int) -> None:
-        real, _ = self._unpack(batch)
+        real, _ = self.unpack(batch)
         if not self._prepare_scale(real):
             return
-        g_opt, d_opt = self.optimizers()
-        with torch.no_grad():  # D sees a detached fake; each G update regenerates it
-            step = self.make_step(batch)
-        with self.toggled_optimizer(d_opt):
-            d_terms = self._regularized("discriminator", step)
-            self._update(d_opt, d_terms["loss"], "discriminator")
-        self._d_steps += 1
+        super().training_step(batch, batch_idx)  # one D update; after every n_critic-th, g_steps G updates
         self.scale_updates += 1
-        self._log_terms("d", d_terms, step.batch_size)
-        if self.scale_updates % self.n_critic:
-            return
-        for _ in range(self.g_steps):
-            with self.toggled_optimizer(g_opt):
-                fake = self.generator[self.scale](step.noisy, step.previous)
-                g_terms = self._regularized("generator", replace(step, fake=fake, fake_logits=None))
-                self._update(g_opt, g_terms["loss"], "generator")
-            self._g_steps += 1
-        self._log_terms("g", g_terms, step.batch_size)
-        self.training_log.set({"train/scale": float(self.scale)})
+        if self.scale_updates % self.n_critic == 0:
+            self.training_log.set({"train/scale": float(self.scale)})
         if self.scale_updates == self.lr_milestone * self.n_critic:
-            for optimizer in (g_opt, d_opt):
-                optimizer.param_groups[self.scale]["lr"] *= self.lr_gamma
+            for opt in self.optimizers():
+                opt.param_groups[self.scale]["lr"] *= self.lr_gamma
 
     def generator_step(self, step: Step) -> dict[str, Tensor]:
         """L_adv + α L_rec, L_rec the mean squared error of the reconstruction path (the authors' code)."""
@@ -556,20 +545,6 @@ class SinGAN(AdversarialModule):
             active = k == self.scale
             g.requires_grad_(active).train(active and self.training)
             d.requires_grad_(active).train(active and self.training)
-
-    def default_optimizer(self, params: Iterable[Any], network: Network) -> torch.optim.Optimizer:
-        """The authors' code: Adam, learning rate 5e-4, β = (0.5, 0.999), for G and D."""
-        return torch.optim.Adam(params, lr=5e-4, betas=(0.5, 0.999))
-
-    def configure_optimizers(self) -> Any:
-        # One parameter group per scale: a scale starts with fresh Adam moments (its parameters have
-        # none yet) and its own learning rate, which drops at its milestone.
-        optimizers = []
-        for network, pyramid in (("generator", self.generator), ("discriminator", self.discriminator)):
-            groups = [{"params": list(module.parameters())} for module in pyramid]
-            factory = self._optimizer_factories[network]
-            optimizers.append(factory(groups) if factory else self.default_optimizer(groups, network))
-        return optimizers, []
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         super().on_save_checkpoint(checkpoint)

@@ -28,21 +28,19 @@ Settings (§5): Adam(2e-4, β1 = 0.5), batch 64, 600 epochs, 64×64 images, z �
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
-from pytorch_lightning.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 
 from gan_zoo.core import AdversarialModule
-from gan_zoo.core.adversarial import shared_arguments
 from gan_zoo.core.step import Step
 from gan_zoo.data.text import as_captions, encode_text
 from gan_zoo.layers import init_normal_
 from gan_zoo.layers.text_encoders import TextEncoder, build_text_encoder
-from gan_zoo.losses import AdversarialLoss, Regularizer
-from gan_zoo.models.dcgan import DCGANDiscriminator, DCGANGenerator
+from gan_zoo.losses import AdversarialLoss
+from gan_zoo.models.dcgan import DCGAN_ADAM, DCGANDiscriminator, DCGANGenerator
 from gan_zoo.models.registry import MODELS
 
 
@@ -131,7 +129,9 @@ class TextToImageGAN(AdversarialModule):
     Batches come from a captioned data module (:class:`~gan_zoo.data.CaptionedImages`,
     :class:`~gan_zoo.data.FashionMNISTCaptions`): images, labels, captions, mismatching captions.
 
-    Arguments not listed below are documented in :class:`~gan_zoo.core.AdversarialModule`.
+    Arguments not listed below are documented in :class:`~gan_zoo.core.AdversarialModule`; the
+    defaults are the paper's (§5): Adam(2e-4, β1 = 0.5), z ∈ R^100 ~ N(0, I), 64×64 images, and, as in
+    the authors' code (built on dcgan.torch), G's update on the fake batch D's update just saw.
 
     Args:
         text_encoder: φ by name from ``TEXT_ENCODERS`` (``char_cnn``, ``sentence_transformer``).
@@ -146,11 +146,10 @@ class TextToImageGAN(AdversarialModule):
         max_caption_length: captions are cut after this many UTF-8 bytes.
     """
 
+    defaults = {"g_latents": "reuse", "g_optimizer": DCGAN_ADAM, "d_optimizer": DCGAN_ADAM}
+
     def __init__(
         self,
-        image_shape: tuple[int, int, int] = (3, 64, 64),
-        num_classes: int | None = None,
-        latent_dim: int = 100,
         text_encoder: str = "char_cnn",
         text_encoder_options: dict[str, Any] | None = None,
         projected_dim: int = 128,
@@ -161,42 +160,34 @@ class TextToImageGAN(AdversarialModule):
         interpolation_beta: float = 0.5,
         grid_captions: list[str] | None = None,
         max_caption_length: int = 128,
-        loss: str | AdversarialLoss = "non_saturating",
-        regularizers: list[str | Regularizer] | None = None,
-        n_critic: int = 1,
-        g_optimizer: OptimizerCallable | None = None,
-        d_optimizer: OptimizerCallable | None = None,
-        g_lr_scheduler: LRSchedulerCallable | None = None,
-        d_lr_scheduler: LRSchedulerCallable | None = None,
-        ema_decay: float | None = None,
-        g_grad_clip: float | None = None,
-        d_grad_clip: float | None = None,
-        grid_columns: int = 8,
+        **kwargs: Any,
     ) -> None:
-        encoder = build_text_encoder(text_encoder, text_encoder_options)
-        embedding_dim = encoder.embedding_dim
-        discriminator = MatchingDiscriminator(image_shape, embedding_dim, d_width, projected_dim)
-        if encoder.trainable:
-            discriminator.text_encoder = encoder  # trained by D's matching-aware loss
-        super().__init__(
-            generator=TextConditionedGenerator(
-                latent_dim, embedding_dim, image_shape, g_width, projected_dim
-            ),
-            discriminator=discriminator,
-            **shared_arguments(locals()),
-        )
-        self._encoder = encoder if not encoder.trainable else None  # frozen: outside every optimizer
+        super().__init__(**kwargs)
         self.mismatch_weight, self.max_caption_length = mismatch_weight, max_caption_length
         self.interpolation_weight, self.interpolation_beta = interpolation_weight, interpolation_beta
-        rows = grid_columns  # the grid is square: one caption per row
+        columns = self.hparams.grid_columns
+        rows = columns  # the grid is square: one caption per row
         text = encode_text(grid_captions or [], max_caption_length)
         if len(text):
             text = text[torch.arange(rows) % len(text)]
         else:
             text = torch.zeros(rows, max_caption_length, dtype=torch.uint8)
-        self.register_buffer(
-            "fixed_text", text.repeat_interleave(grid_columns, 0)[:, None]
-        )  # [rows·cols, 1, L]
+        self.register_buffer("fixed_text", text.repeat_interleave(columns, 0)[:, None])  # [rows·cols, 1, L]
+
+    def build_networks(self) -> tuple[nn.Module, nn.Module]:
+        """G and D around one text encoder φ: trained with D when it is trainable (it then lives in D),
+        frozen and outside every optimizer otherwise."""
+        h = self.hparams
+        encoder = build_text_encoder(h.text_encoder, h.text_encoder_options)
+        embedding_dim = encoder.embedding_dim
+        generator = TextConditionedGenerator(
+            self.latent_dim, embedding_dim, self.image_shape, h.g_width, h.projected_dim
+        )
+        discriminator = MatchingDiscriminator(self.image_shape, embedding_dim, h.d_width, h.projected_dim)
+        if encoder.trainable:
+            discriminator.text_encoder = encoder  # trained by D's matching-aware loss
+        self._encoder = None if encoder.trainable else encoder
+        return generator, discriminator
 
     # ------------------------------------------------------------------ text
     @property
@@ -277,8 +268,14 @@ class TextToImageGAN(AdversarialModule):
         images, _, text, wrong = batch
         with torch.no_grad():
             embedding = self.embed(text)
-        fake = self.generator(self.sample_latent(images.shape[0]), embedding)
-        return CaptionStep(images, text, fake, text, wrong_text=wrong)
+        z = self.sample_latent(images.shape[0])
+        return CaptionStep(images, text, self.generator(z, embedding), text, latent=z, wrong_text=wrong)
+
+    def regenerate(self, step: CaptionStep) -> CaptionStep:
+        """The fake batch again from the same z and captions, through G as it is now."""
+        with torch.no_grad():
+            embedding = self.embed(step.fake_labels)
+        return replace(step, fake=self.generator(step.latent, embedding), fake_logits=None)
 
     def discriminator_step(self, step: CaptionStep) -> dict[str, Tensor]:
         """The matching-aware loss on s_r = D(x, h), s_w = D(x, ĥ), s_f = D(x̂, h)."""

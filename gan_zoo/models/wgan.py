@@ -21,16 +21,10 @@ regularizers, and :class:`~gan_zoo.models.DCGAN`'s ``d_norm``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import torch
-from pytorch_lightning.cli import LRSchedulerCallable, OptimizerCallable
-from torch import nn
 
-from gan_zoo.core.adversarial import shared_arguments
-from gan_zoo.losses import AdversarialLoss, GradientPenalty, Regularizer, WeightClipping
-from gan_zoo.losses.regularizers import Network
-from gan_zoo.models.dcgan import DCGAN, DiscriminatorNorm, GeneratorNorm
+from gan_zoo.core import optimizer
+from gan_zoo.models.dcgan import DCGAN
 from gan_zoo.models.registry import MODELS
 
 
@@ -38,114 +32,44 @@ from gan_zoo.models.registry import MODELS
 class WGAN(DCGAN):
     """Wasserstein GAN with weight clipping: Algorithm 1 of Arjovsky et al. 2017.
 
-    Arguments not listed below are documented in :class:`~gan_zoo.models.DCGAN`. The default optimizer
-    is the paper's RMSProp(lr = 5e-5).
-
-    Args:
-        d_norm: the critic's normalization; the authors' DCGAN critic keeps batch norm.
-        regularizers: ``None`` means the paper's constraint, ``[WeightClipping(c=0.01)]``.
-        n_critic: critic updates per generator update (5).
+    DCGAN's networks and arguments; the defaults are the paper's: the Wasserstein objective, weight
+    clipping at c = 0.01 (line 7), n_critic = 5, fresh z for every G update, RMSProp(5e-5) for both
+    players, z ~ N(0, I). The authors' DCGAN critic keeps batch norm.
     """
 
-    def __init__(
-        self,
-        image_shape: tuple[int, int, int] = (3, 64, 64),
-        num_classes: int | None = None,
-        latent_dim: int = 100,
-        g_width: int = 64,
-        d_width: int = 64,
-        g_norm: GeneratorNorm = "batch",
-        d_norm: DiscriminatorNorm = "batch",
-        d_minibatch_kernels: int = 0,
-        loss: str | AdversarialLoss = "wasserstein",
-        regularizers: list[str | Regularizer] | None = None,
-        n_critic: int = 5,
-        g_optimizer: OptimizerCallable | None = None,
-        d_optimizer: OptimizerCallable | None = None,
-        g_lr_scheduler: LRSchedulerCallable | None = None,
-        d_lr_scheduler: LRSchedulerCallable | None = None,
-        ema_decay: float | None = None,
-        g_grad_clip: float | None = None,
-        d_grad_clip: float | None = None,
-        grid_columns: int = 8,
-    ) -> None:
-        arguments = shared_arguments(locals())
-        if regularizers is None:
-            arguments["regularizers"] = self.paper_regularizers()
-        super().__init__(
-            g_width=g_width,
-            d_width=d_width,
-            g_norm=g_norm,
-            d_norm=d_norm,
-            d_minibatch_kernels=d_minibatch_kernels,
-            **arguments,
-        )
-
-    @staticmethod
-    def paper_regularizers() -> list[Regularizer]:
-        """Algorithm 1, line 7: w ← clip(w, −c, c), c = 0.01."""
-        return [WeightClipping(0.01)]
-
-    def default_optimizer(self, params: Iterable[nn.Parameter], network: Network) -> torch.optim.Optimizer:
-        """Algorithm 1: RMSProp, α = 5e-5, for both players."""
-        return torch.optim.RMSprop(params, lr=5e-5)
+    defaults = {
+        "latent_prior": "normal",
+        "loss": "wasserstein",
+        "regularizers": ["weight_clipping"],
+        "n_critic": 5,
+        "g_latents": "fresh",
+        "g_optimizer": optimizer(torch.optim.RMSprop, lr=5e-5),
+        "d_optimizer": optimizer(torch.optim.RMSprop, lr=5e-5),
+    }
 
 
 @MODELS.register()
 class WGANGP(WGAN):
     """Wasserstein GAN with gradient penalty: Algorithm 1 of Gulrajani et al. 2017.
 
-    Arguments not listed below are documented in :class:`WGAN`. The default optimizer is the paper's
-    Adam(α = 1e-4, β1 = 0, β2 = 0.9).
-
-    Args:
-        d_norm: ``"layer"`` (default, §4's recommendation) or ``"none"``; batch norm would make the
-            per-sample penalty wrong.
-        regularizers: ``None`` means the paper's ``[GradientPenalty(λ=10)]``.
+    DCGAN's networks and arguments; the defaults are the paper's: the penalty with λ = 10 and one
+    ε ~ U[0, 1] per sample, n_critic = 5, Adam(α = 1e-4, β1 = 0, β2 = 0.9) for both players, and a
+    critic with layer norm (``d_norm="layer"``, §4) since batch norm would make the per-sample penalty
+    wrong.
     """
 
-    def __init__(
-        self,
-        image_shape: tuple[int, int, int] = (3, 64, 64),
-        num_classes: int | None = None,
-        latent_dim: int = 100,
-        g_width: int = 64,
-        d_width: int = 64,
-        g_norm: GeneratorNorm = "batch",
-        d_norm: DiscriminatorNorm = "layer",
-        d_minibatch_kernels: int = 0,
-        loss: str | AdversarialLoss = "wasserstein",
-        regularizers: list[str | Regularizer] | None = None,
-        n_critic: int = 5,
-        g_optimizer: OptimizerCallable | None = None,
-        d_optimizer: OptimizerCallable | None = None,
-        g_lr_scheduler: LRSchedulerCallable | None = None,
-        d_lr_scheduler: LRSchedulerCallable | None = None,
-        ema_decay: float | None = None,
-        g_grad_clip: float | None = None,
-        d_grad_clip: float | None = None,
-        grid_columns: int = 8,
-    ) -> None:
-        if d_norm == "batch" or d_minibatch_kernels:
+    defaults = {
+        "d_norm": "layer",
+        "regularizers": ["gradient_penalty"],
+        "g_optimizer": optimizer(torch.optim.Adam, lr=1e-4, betas=(0.0, 0.9)),
+        "d_optimizer": optimizer(torch.optim.Adam, lr=1e-4, betas=(0.0, 0.9)),
+    }
+
+    def check_arguments(self) -> None:
+        super().check_arguments()
+        if self.hparams.d_norm == "batch" or self.hparams.d_minibatch_kernels:
             raise ValueError(
                 "WGAN-GP penalizes each sample's gradient, which batch norm and minibatch discrimination "
                 "couple across the batch; use d_norm='layer' or 'none' and no minibatch kernels "
                 "(Gulrajani et al. 2017, §4)"
             )
-        super().__init__(
-            g_width=g_width,
-            d_width=d_width,
-            g_norm=g_norm,
-            d_norm=d_norm,
-            d_minibatch_kernels=d_minibatch_kernels,
-            **shared_arguments(locals()),
-        )
-
-    @staticmethod
-    def paper_regularizers() -> list[Regularizer]:
-        """Algorithm 1: λ = 10, one ε ~ U[0, 1] per sample."""
-        return [GradientPenalty(weight=10.0)]
-
-    def default_optimizer(self, params: Iterable[nn.Parameter], network: Network) -> torch.optim.Optimizer:
-        """Algorithm 1: Adam, α = 1e-4, β1 = 0, β2 = 0.9, for both players."""
-        return torch.optim.Adam(params, lr=1e-4, betas=(0.0, 0.9))

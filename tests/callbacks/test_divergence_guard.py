@@ -23,7 +23,7 @@ class PoisonedDCGAN(DCGAN):
 
     def discriminator_step(self, step):
         terms = super().discriminator_step(step)
-        if self._d_steps in self.poisoned:
+        if self.updates["discriminator"] in self.poisoned:
             terms["loss"] = terms["loss"] * float("nan")
         return terms
 

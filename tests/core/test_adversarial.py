@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 import torch
-from conftest import CountSteps, build_tiny
+from conftest import CountSteps, build_tiny, module_around
 from torch import nn
 
 from gan_zoo.core import AdversarialModule, ExponentialMovingAverage, truncated_normal
+from gan_zoo.core.step import Step
+from gan_zoo.losses import FeatureMatching, HistoricalAveraging, Regularizer
 
 
 @pytest.mark.parametrize(("n_critic", "batches", "g_steps"), [(1, 6, 6), (2, 6, 3), (5, 12, 2), (3, 2, 0)])
@@ -37,7 +41,7 @@ def test_schedule_state_is_saved_and_restored(digits, trainer_factory, tmp_path)
     assert checkpoint["adversarial_schedule"] == {"d_steps": 4, "g_steps": 1}
     restored = type(model).load_from_checkpoint(tmp_path / "m.ckpt")
     restored.on_load_checkpoint(checkpoint)
-    assert restored._d_steps == 4
+    assert restored.updates == {"discriminator": 4, "generator": 1}
 
 
 def test_logged_metric_names(digits, trainer_factory):
@@ -93,7 +97,7 @@ def test_gradient_clipping_per_network(precision, digits, trainer_factory):
         def on_before_optimizer_step(self, optimizer):
             super().on_before_optimizer_step(optimizer)
             grads = [p.grad for g in optimizer.param_groups for p in g["params"] if p.grad is not None]
-            norms[self._network_of(optimizer)].append(
+            norms[self.network_of(optimizer)].append(
                 torch.linalg.vector_norm(torch.stack([g.norm() for g in grads])).item()
             )
 
@@ -138,7 +142,7 @@ def test_truncated_normal_stays_within_threshold_and_shrinks_variance():
 
 
 def test_sample_with_truncation():
-    model = build_tiny("DCGAN")
+    model = build_tiny("DCGAN", latent_prior="normal")
     z = model.sample_latent(100, truncation=0.3)
     assert z.abs().max() <= 0.3
     assert model.sample(3, truncation=0.3).shape == (3, 1, 16, 16)
@@ -160,24 +164,12 @@ def test_invalid_arguments_fail_at_construction():
 def test_adversarial_module_takes_any_networks(digits, trainer_factory):
     generator = nn.Sequential(nn.Linear(4, 256), nn.Tanh(), nn.Unflatten(1, (1, 16, 16)))
     discriminator = nn.Sequential(nn.Flatten(), nn.Linear(256, 1))
-    model = AdversarialModule(generator, discriminator, image_shape=(1, 16, 16), latent_dim=4, loss="hinge")
+    model = module_around(generator, discriminator, image_shape=(1, 16, 16), latent_dim=4, loss="hinge")
     trainer_factory().fit(model, datamodule=digits)
     assert model.sample(2).shape == (2, 1, 16, 16)
 
 
-@pytest.mark.parametrize("name", ["GAN", "CGAN", "DCGAN"])
-def test_models_forward_every_shared_argument(name):
-    from functools import partial
-
-    model = build_tiny(name, n_critic=4, ema_decay=0.9, g_grad_clip=2.0, loss="hinge", grid_columns=3)
-    assert model.n_critic == 4 and model.generator_ema is not None
-    assert model._grad_clip == {"generator": 2.0, "discriminator": None}
-    assert type(model.loss).__name__ == "Hinge" and model.fixed_noise.shape[0] % 3 == 0
-    model = build_tiny(name, d_optimizer=partial(torch.optim.SGD, lr=0.5))
-    assert isinstance(model.configure_optimizers()[0][1], torch.optim.SGD)
-
-
-def test_make_step_builds_what_both_updates_see(digits, trainer_factory):
+def test_reused_latents_give_g_the_fake_batch_d_saw(digits, trainer_factory):
     from gan_zoo.models import DCGAN
 
     grad_enabled: list[bool] = []
@@ -196,8 +188,126 @@ def test_make_step_builds_what_both_updates_see(digits, trainer_factory):
             seen["g"] = step.fake
             return super().generator_step(step)
 
-    model = Probe(image_shape=(1, 16, 16), latent_dim=8, g_width=8, d_width=8, n_critic=2)
+    model = Probe(image_shape=(1, 16, 16), latent_dim=8, g_width=8, d_width=8, n_critic=2, g_latents="reuse")
     trainer_factory(limit_train_batches=2).fit(model, datamodule=digits)
     assert grad_enabled == [False, True]  # G's graph is built only on the batch where G steps
     assert torch.equal(seen["d"], seen["g"])  # one generated batch serves both updates
     assert seen["d"].grad_fn is None and seen["g"].grad_fn is not None  # D's copy is detached
+
+
+class ScheduleProbe:
+    """Mixin recording what each update of a model sees."""
+
+    def make_step(self, batch):
+        self.record.append(("make_step", torch.is_grad_enabled()))
+        return super().make_step(batch)
+
+    def discriminator_step(self, step):
+        self.record.append(("d", step.fake.detach().clone(), step.latent.clone()))
+        return super().discriminator_step(step)
+
+    def generator_step(self, step):
+        self.record.append(("g", step.fake.detach().clone(), step.latent.clone()))
+        return super().generator_step(step)
+
+
+def probe(name: str, **arguments) -> AdversarialModule:
+    from gan_zoo.models import MODELS
+
+    cls = type(f"Probe{name}", (ScheduleProbe, MODELS.get(name)), {})
+    model = cls(image_shape=(1, 16, 16), latent_dim=8, g_width=8, d_width=8, **arguments)
+    model.record = []
+    return model
+
+
+def test_fresh_latents_draw_a_new_batch_for_g(digits, trainer_factory):
+    """Goodfellow et al. 2014, Algorithm 1: G's update samples its own minibatch of noise."""
+    model = probe("WGAN", n_critic=2, g_latents="fresh")
+    trainer_factory(limit_train_batches=2).fit(model, datamodule=digits)
+    kinds = [entry[0] for entry in model.record]
+    assert kinds == ["make_step", "d", "make_step", "d", "make_step", "g"]
+    grads = [entry[1] for entry in model.record if entry[0] == "make_step"]
+    assert grads == [False, False, True]  # only G's own batch keeps G's graph
+    (_, _, d_latent), (_, _, g_latent) = model.record[3], model.record[5]
+    assert not torch.equal(d_latent, g_latent)
+
+
+def test_several_g_steps_regenerate_the_fake_from_the_same_latents(digits, trainer_factory):
+    """SinGAN's schedule: after D's update, k G updates on the same noise, each through G as it is now."""
+    model = probe("DCGAN", n_critic=1, g_steps=3, g_latents="reuse")
+    trainer_factory(limit_train_batches=1).fit(model, datamodule=digits)
+    d, *gs = [entry for entry in model.record if entry[0] in "dg"]
+    assert [entry[0] for entry in gs] == ["g", "g", "g"]
+    assert all(torch.equal(entry[2], d[2]) for entry in gs)  # one z throughout the round
+    assert torch.equal(gs[0][1], d[1])  # the first G update trains on D's very fake batch
+    assert not torch.equal(gs[1][1], gs[0][1]) and not torch.equal(gs[2][1], gs[1][1])  # G moved between
+    assert model.updates == {"discriminator": 1, "generator": 3}
+
+
+class ConstantPenalty(Regularizer):
+    """A penalty of a fixed value, so that how penalties combine is checked with hand numbers."""
+
+    network = "generator"
+
+    def __init__(self, name: str, value: float, weight: float, replaces: bool = False) -> None:
+        super().__init__(weight)
+        self.name, self.value, self.replaces_loss = name, value, replaces
+
+    def penalty(self, module, step):
+        return torch.tensor(self.value)
+
+
+class FixedAdversarial(AdversarialModule):
+    def build_networks(self):
+        return nn.Sequential(nn.Linear(2, 4), nn.Unflatten(1, (1, 2, 2))), nn.Sequential(
+            nn.Flatten(), nn.Linear(4, 1)
+        )
+
+    def generator_step(self, step):
+        return {"loss": torch.tensor(10.0)}
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
+def test_penalties_add_in_any_order_and_a_replacing_one_stands_in_for_the_adversarial_term(order):
+    """loss = (replacement or adversarial) + Σ weighted penalties, whatever the order of the list:
+    here 0.5·7 + 3·2 + 1·5 = 14.5, and 10 + 6 + 5 = 21 without the replacing one."""
+    penalties = [
+        ConstantPenalty("a", 2.0, weight=3.0),
+        ConstantPenalty("b", 5.0, weight=1.0),
+        ConstantPenalty("r", 7.0, weight=0.5, replaces=True),
+    ]
+    step = Step(torch.zeros(1, 1, 2, 2), None, torch.zeros(1, 1, 2, 2), None)
+    model = FixedAdversarial(image_shape=(1, 2, 2), latent_dim=2, regularizers=[penalties[i] for i in order])
+    terms = model.losses("generator", step)
+    assert terms["loss"].item() == pytest.approx(14.5)
+    assert {k: terms[k].item() for k in ("adversarial", "a", "b", "r")} == {
+        "adversarial": 10.0,
+        "a": 2.0,
+        "b": 5.0,
+        "r": 7.0,
+    }
+    additive_only = [p for p in (penalties[i] for i in order) if not p.replaces_loss]
+    model = FixedAdversarial(image_shape=(1, 2, 2), latent_dim=2, regularizers=additive_only)
+    assert model.losses("generator", step)["loss"].item() == pytest.approx(21.0)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_feature_matching_keeps_the_historical_average_penalty_listed_before_it(reverse, digits):
+    """Salimans et al. 2016 use feature matching as G's objective *and* historical averaging: with both
+    on G, the loss optimised is FM + λ·HA in either order, and it is what the log shows."""
+    regularizers = [HistoricalAveraging("generator"), FeatureMatching()]
+    model = build_tiny("DCGAN", regularizers=regularizers[::-1] if reverse else regularizers)
+    (history,) = [r for r in model.regularizers if isinstance(r, HistoricalAveraging)]
+    for _ in range(3):  # a past: θ, θ + 0.01, θ + 0.02, … (the average then lags θ)
+        history.after_step(model)
+        with torch.no_grad():
+            for p in model.generator.parameters():
+                p.add_(0.01)
+    digits.setup("fit")
+    real = next(iter(digits.train_dataloader()))[0].float() / 127.5 - 1
+    step = model.make_step((real, None))
+    fm, ha = FeatureMatching().penalty(model, step).item(), history.penalty(model, step).item()
+    terms = model.losses("generator", step)
+    assert ha > 1.0 and terms["loss"].item() == pytest.approx(fm + ha, rel=1e-5)
+    assert terms["historical_averaging"].item() == pytest.approx(ha)
+    assert terms["feature_matching"].item() == pytest.approx(fm, rel=1e-5)

@@ -193,10 +193,10 @@ def _sgd(lr: float = 0.05) -> dict:
 def build(case: str) -> pl.LightningModule:
     torch.manual_seed(0)
     if case == "dcgan":
-        return ShardedDCGAN((1, 16, 16), latent_dim=8, g_width=4, d_width=4, **_sgd())
+        return ShardedDCGAN(image_shape=(1, 16, 16), latent_dim=8, g_width=4, d_width=4, **_sgd())
     if case == "wgan_gp":
         return ShardedDCGAN(
-            (1, 16, 16),
+            image_shape=(1, 16, 16),
             latent_dim=8,
             g_width=4,
             d_width=4,
@@ -205,7 +205,7 @@ def build(case: str) -> pl.LightningModule:
             n_critic=5,
             **_sgd(lr=1e-3),  # the unbounded critic loss diverges at larger SGD steps
         )
-    return ShardedCGAN((1, 16, 16), num_classes=10, latent_dim=8, dropout=0.0)
+    return ShardedCGAN(image_shape=(1, 16, 16), num_classes=10, latent_dim=8, dropout=0.0)
 
 
 #: case -> (batches, whether its 1-process reference needs per-half batch statistics)
@@ -260,7 +260,7 @@ def _torchrun_worker(rank: int, world_size: int, port: int, out: Path) -> None:
         enable_model_summary=False,
         callbacks=[SaveFirstLatents(out / "latents.pt")],
     )
-    model = DCGAN((1, 16, 16), latent_dim=8, g_width=4, d_width=4)
+    model = DCGAN(image_shape=(1, 16, 16), latent_dim=8, g_width=4, d_width=4)
     trainer.fit(model, datamodule=Digits(image_size=16, batch_size=8))
 
     # A parameter with a gradient on rank 0 only, one with none anywhere.

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from conftest import module_around
 from torch import nn
 
-from gan_zoo.core import AdversarialModule, ExponentialMovingAverage
+from gan_zoo.core import ExponentialMovingAverage
 
 
 def test_ema_copies_the_source_before_start_then_averages():
@@ -27,7 +28,7 @@ def test_ema_copies_the_source_before_start_then_averages():
 def test_module_counts_generator_updates_for_the_ema_start(digits, trainer_factory):
     generator = nn.Sequential(nn.Linear(4, 256), nn.Tanh(), nn.Unflatten(1, (1, 16, 16)))
     discriminator = nn.Sequential(nn.Flatten(), nn.Linear(256, 1))
-    model = AdversarialModule(
+    model = module_around(
         generator, discriminator, image_shape=(1, 16, 16), latent_dim=4, ema_decay=0.5, ema_start=3
     )
     assert model.generator_ema.start == 3

@@ -62,7 +62,7 @@ def test_training_step_reads_nothing_back_from_the_device(digits, trainer_factor
 
     monkeypatch.setattr(model, "training_step", counted_step)
     trainer_factory(limit_train_batches=4).fit(model, datamodule=digits)
-    assert model._d_steps == 4  # the patched step really ran
+    assert model.updates["discriminator"] == 4  # the patched step really ran
     assert calls == []
 
 

@@ -73,7 +73,7 @@ def test_loggers_receive_what_logging_every_batch_would_write(digits, trainer_fa
         torch.manual_seed(0)
         model = build_tiny("DCGAN", n_critic=2)  # G logs on every other batch only
         if per_batch:
-            model._log_terms = types.MethodType(log_every_batch, model)
+            model.log_terms = types.MethodType(log_every_batch, model)
         logger = RecordingLogger()
         trainer = trainer_factory(
             limit_train_batches=5, max_epochs=2, logger=logger, log_every_n_steps=log_every_n_steps
