@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import build_tiny
-from hand_networks import ConstantImages, fit_on, frozen
+from hand_computed import ConstantImages, fit_on, frozen
 from torch import nn
 
 from gan_zoo.core import AdversarialModule

@@ -1,5 +1,6 @@
-"""Networks whose outputs are known by hand, and a fit that leaves them as they are: for tests that
-check what a training step optimizes and logs against hand-computed values."""
+"""What tests check the code against: computations independent of it (numpy), networks whose outputs
+are known by hand, and a fit that leaves them as they are (to check what a training step optimizes
+and logs)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
@@ -35,3 +37,11 @@ def fit_on(
     trainer = trainer_factory(limit_train_batches=batches, limit_val_batches=0)
     trainer.fit(model, train_dataloaders=loader, val_dataloaders=loader)  # no validation, no warning
     return {name: value.item() for name, value in trainer.callback_metrics.items()}
+
+
+def numpy_batch_norm(x: np.ndarray, eps: float) -> np.ndarray:
+    """Training-mode batch norm without affine parameters, ``[N, C, H, W]``: each channel minus its
+    mean over (N, H, W), divided by √(biased variance + ε)."""
+    mean = x.mean(axis=(0, 2, 3), keepdims=True)
+    variance = ((x - mean) ** 2).mean(axis=(0, 2, 3), keepdims=True)
+    return (x - mean) / np.sqrt(variance + eps)
