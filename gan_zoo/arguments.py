@@ -32,9 +32,9 @@ class DeclaredArguments(type):
 
     A class's signature is its own ``__init__``'s arguments, then (when that ``__init__`` takes
     ``**kwargs``, or the class defines none) its base class's as keyword-only arguments, with the class's
-    ``defaults`` applied.
-    Calling the class binds the call to that signature, fills in the defaults (copies, so instances
-    never share a list) and calls ``__init__`` with every argument by keyword. From inside the
+    ``defaults`` applied. Calling the class binds the call to that signature (an unknown argument fails
+    there, naming the class) and passes the declared defaults the call does not override (copies, so
+    instances never share a list) on to ``__init__`` by keyword. From inside the
     constructor, :func:`constructor_arguments` reads what each class's ``__init__`` received.
     """
 
@@ -44,22 +44,32 @@ class DeclaredArguments(type):
         cls = super().__new__(mcs, name, bases, namespace, **kwargs)
         if "__init__" not in namespace:
             cls.__init__ = _forwarding_init(cls)  # its own function, to carry its own signature
-        signature = _declared_signature(cls, namespace.get("defaults", {}))
+        own_defaults = namespace.get("defaults", {})
+        signature = _declared_signature(cls, own_defaults)
         cls.__signature__ = signature
+        inherited = next(
+            (b.declared_defaults for b in cls.__mro__[1:] if isinstance(b, DeclaredArguments)), {}
+        )
+        #: Every ``defaults`` entry of the class and its bases that its signature still has.
+        cls.declared_defaults = {
+            name: value
+            for name, value in {**inherited, **own_defaults}.items()
+            if name in signature.parameters
+        }
         _publish_to_parsers(cls, signature)
         return cls
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         try:
-            bound = cls.__signature__.bind(*args, **kwargs)
+            given = cls.__signature__.bind(*args, **kwargs).arguments
         except TypeError as error:
             raise TypeError(f"{cls.__name__}: {error}") from None
-        given = set(bound.arguments)
-        bound.apply_defaults()
-        arguments = {
-            name: value if name in given else copy.deepcopy(value) for name, value in bound.arguments.items()
+        # The declared defaults that the call does not override; the rest is Python's usual business
+        # (each __init__'s own defaults), so a subclass may still fix a base argument in its super() call.
+        declared = {
+            name: copy.deepcopy(value) for name, value in cls.declared_defaults.items() if name not in given
         }
-        return type.__call__(cls, **arguments)
+        return type.__call__(cls, **declared, **given)
 
 
 def is_class_spec(value: Any) -> bool:

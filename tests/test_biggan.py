@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from conftest import build_tiny
+from hand_computed import numpy_batch_norm
 from torch.nn.utils import parametrize
 
 from gan_zoo.layers import ConditionalBatchNorm2d
@@ -47,6 +49,34 @@ def test_spectral_norm_everywhere_but_the_shared_embedding():
     cbn = next(m for m in model.generator.modules() if isinstance(m, ConditionalBatchNorm2d))
     assert parametrize.is_parametrized(cbn.gain, "weight")  # BigGAN's code: SN on the projections
     assert parametrize.is_parametrized(model.discriminator.embed, "weight")
+
+
+def test_conditional_norms_are_one_plus_an_orthogonal_projection_of_the_condition():
+    # BigGAN's code (layers.ccbn): gain = 1 + W_γ c, bias = W_β c, c = [shared(y), z_i], with W_γ, W_β
+    # spectrally normalized linear layers initialized orthogonally like every other layer of G. So,
+    # unlike SAGAN's per-class tables, BigGAN's conditional norms are not plain batch norm at init:
+    # the hierarchical z and the class modulate every block from the first step.
+    torch.manual_seed(0)
+    norms = [m for m in build_tiny("BigGAN").generator.modules() if isinstance(m, ConditionalBatchNorm2d)]
+    assert len(norms) == 4
+    for norm in norms:
+        for projection in (norm.gain, norm.bias):
+            projection.eval()  # spectral norm's power iteration stays put while W is read
+            raw = projection.parametrizations.weight.original.detach().double()
+            small = raw @ raw.T if raw.shape[0] <= raw.shape[1] else raw.T @ raw  # orthogonal: = I
+            torch.testing.assert_close(small, torch.eye(len(small), dtype=torch.float64), atol=1e-6, rtol=0)
+            # all singular values 1: spectral norm leaves an orthogonal W as it is
+            torch.testing.assert_close(projection.weight.detach().double(), raw, rtol=1e-4, atol=1e-4)
+        w_gain, w_bias = (
+            norm.gain.weight.detach().double().numpy(),
+            norm.bias.weight.detach().double().numpy(),
+        )
+        x, c = torch.randn(5, w_gain.shape[0], 4, 4), torch.randn(5, w_gain.shape[1])
+        gain, bias = 1 + c.double().numpy() @ w_gain.T, c.double().numpy() @ w_bias.T
+        normalized = numpy_batch_norm(x.double().numpy(), norm.norm.eps)
+        expected = normalized * gain[:, :, None, None] + bias[:, :, None, None]
+        np.testing.assert_allclose(norm(x, c).detach().numpy(), expected, rtol=1e-5, atol=1e-5)
+        assert np.abs(gain - 1).max() > 0.1  # not the identity
 
 
 def test_paper_defaults():

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
-from conftest import build_tiny
+from hand_computed import ConstantImages, fit_on, frozen
 from torch import nn
 
+from gan_zoo.core import AdversarialModule
 from gan_zoo.core.step import Step
 from gan_zoo.layers import apply_spectral_norm
 from gan_zoo.losses import OrthogonalRegularization, get_regularizer
@@ -61,10 +64,41 @@ def test_registered_with_the_papers_weight_on_the_generator():
         OrthogonalRegularization(network="critic")
 
 
-def test_penalty_is_added_to_the_generator_loss_only(digits, trainer_factory):
-    model = build_tiny("SAGAN", regularizers=[OrthogonalRegularization(weight=1e-4)])
-    trainer = trainer_factory()
-    trainer.fit(model, datamodule=digits)
-    logged = trainer.callback_metrics
-    assert "train/g_ortho_epoch" in logged and "train/d_ortho_epoch" not in logged
-    assert logged["train/g_ortho_epoch"] > 0
+class OrthogonalityProbe(AdversarialModule):
+    """G draws one constant image and carries W = [[1, 2], [3, 4]] (penalty 242, see above); D has
+    filters (1, 1, 0, 0), (0, 1, 1, 0) (penalty 2 · 1² = 2) and a zero last layer: every logit is 0."""
+
+    def __init__(self, regularizers):
+        super().__init__(
+            image_shape=(1, 2, 2),
+            latent_dim=2,
+            regularizers=regularizers,
+            g_optimizer=frozen,
+            d_optimizer=frozen,
+        )
+
+    def build_networks(self):
+        generator = ConstantImages(torch.zeros(1, 1, 2, 2))
+        generator.w = nn.Linear(2, 2, bias=False)
+        critic = nn.Sequential(nn.Flatten(), nn.Linear(4, 2, bias=False), nn.Linear(2, 1, bias=False))
+        with torch.no_grad():
+            generator.w.weight.copy_(torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+            critic[1].weight.copy_(torch.tensor([[1.0, 1.0, 0.0, 0.0], [0.0, 1.0, 1.0, 0.0]]))
+            critic[2].weight.zero_()
+        return generator, critic
+
+
+@pytest.mark.parametrize(
+    ("network", "g_term", "d_term"), [("generator", 242.0, 0.0), ("discriminator", 0.0, 2.0)]
+)
+def test_penalty_is_added_to_its_networks_loss_only(network, g_term, d_term, trainer_factory):
+    # BigGAN Eq. (3) on G: L_G = −log σ(0) + β · 242, L_D = −log σ(0) − log(1 − σ(0)) unchanged;
+    # on D instead, the penalty of D's own filters goes to D's loss and G's is left alone.
+    beta = 0.01
+    model = OrthogonalityProbe([OrthogonalRegularization(weight=beta, network=network)])
+    logged = fit_on(model, torch.ones(2, 1, 2, 2), trainer_factory)
+    assert logged["train/g_loss_epoch"] == pytest.approx(math.log(2) + beta * g_term, rel=1e-6)
+    assert logged["train/d_loss_epoch"] == pytest.approx(2 * math.log(2) + beta * d_term, rel=1e-6)
+    prefix, other = ("g", "d") if network == "generator" else ("d", "g")
+    assert logged[f"train/{prefix}_ortho_epoch"] == pytest.approx(g_term + d_term, rel=1e-6)
+    assert f"train/{other}_ortho_epoch" not in logged

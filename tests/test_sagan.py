@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from conftest import build_tiny
+from hand_computed import numpy_batch_norm
 from torch import nn
 from torch.nn.utils import parametrize
 
@@ -80,25 +83,81 @@ def test_widths_follow_the_128px_network():
     assert [b.conv1.out_channels for b in model.discriminator.blocks] == [1, 2, 4, 8, 16]  # 64×64 … 4×4
 
 
-def test_conditional_sagan_needs_classes_and_projects_labels_in_d():
+class FixedFeatures(nn.Module):
+    """A stand-in for D's last block: the same known feature maps whatever its input."""
+
+    def __init__(self, maps: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("maps", maps)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return self.maps
+
+
+def test_conditional_sagan_needs_classes_and_its_generator_reads_the_label():
     with pytest.raises(ValueError, match="class-conditional and needs labelled data"):
         build_tiny("SAGAN", conditional=True, num_classes=None)
     model = build_tiny("SAGAN", conditional=True)
     assert model.conditional and not SAGAN.conditional
-    model.discriminator.eval()  # spectral norm's power iteration stays put between the calls below
-    x = torch.randn(2, 1, 16, 16)
-    phi = {}
-    model.discriminator.last_block.register_forward_hook(
-        lambda m, i, out: phi.update(h=out.relu().sum((2, 3)))
-    )
-    y = torch.tensor([3, 7])
-    logits = model.discriminator(x, y)
-    d = model.discriminator
-    expected = d.linear(phi["h"]).squeeze(1) + (d.embed(y) * phi["h"]).sum(1)  # ψ(φ(x)) + embed(y)ᵀ φ(x)
-    torch.testing.assert_close(logits, expected)
-    assert not torch.allclose(logits, model.discriminator(x, torch.tensor([4, 1])))
-    images = model.sample(z=model.sample_latent(1).expand(2, -1), y=torch.tensor([0, 1]))
+    z = model.sample_latent(1).expand(2, -1)
+    images = model.sample(z=z, y=torch.tensor([0, 1]))
+    assert torch.equal(
+        images[0], images[1]
+    )  # every class's γ = 1, β = 0 at init: the label has no effect yet
+    with torch.no_grad():  # once the class tables have learned something, it does
+        for norm in (m for m in model.generator.modules() if isinstance(m, ConditionalBatchNorm2d)):
+            norm.bias.weight.normal_()
+    images = model.sample(z=z, y=torch.tensor([0, 1]))
     assert not torch.equal(images[0], images[1])
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected"),
+    [
+        ([3, 7], [1.5 + 10.0, -1.5 + 3.0]),  # e₃·φ₀ = 2·3 + 1·4, e₇·φ₁ = −1·1 + 1·4
+        ([7, 3], [1.5 - 1.0, -1.5 + 2.0]),  # e₇·φ₀ = −3 + 2, e₃·φ₁ = 2·1
+        ([0, 0], [1.5, -1.5]),  # a zero embedding leaves ψ(φ(x))
+    ],
+)
+def test_projection_discriminator_adds_the_label_embedding_times_the_features(labels, expected):
+    # Miyato & Koyama 2018, Eq. (3): D(x, y) = yᵀVφ(x) + ψ(φ(x)), φ(x) = Σ_positions ReLU(h(x)).
+    model = build_tiny("SAGAN", conditional=True)
+    d = model.discriminator
+    maps = torch.tensor(
+        [
+            [[1, 2, -5, 0], [0.5, 0.5, 0.5, 0.5], [-1, -1, -1, -1], [4, 0, 0, 0]],  # φ₀ = (3, 2, 0, 4)
+            [[0, 0, 0, 1], [-3, 1, 1, 2], [2, 0, 0, 0], [0, 0, 0, 0]],  # φ₁ = (1, 4, 2, 0)
+        ]
+    ).view(2, 4, 2, 2)
+    d.last_block = FixedFeatures(maps)
+    d.linear = nn.Linear(4, 1)  # ψ(φ) = (1, −1, 0.5, 0)·φ + 0.5: ψ(φ₀) = 1.5, ψ(φ₁) = −1.5
+    d.embed = nn.Embedding(10, 4)
+    with torch.no_grad():
+        d.linear.weight.copy_(torch.tensor([[1.0, -1.0, 0.5, 0.0]]))
+        d.linear.bias.fill_(0.5)
+        d.embed.weight.zero_()
+        d.embed.weight[3] = torch.tensor([2.0, 0.0, 0.0, 1.0])
+        d.embed.weight[7] = torch.tensor([-1.0, 1.0, 0.0, 0.0])
+    logits = model.discriminate(torch.randn(2, 1, 16, 16), torch.tensor(labels))
+    assert logits.tolist() == pytest.approx(expected)
+
+
+def test_every_conditional_batch_norm_is_plain_batch_norm_at_init():
+    # SAGAN's code: per-class gamma = 1, beta = 0 (not Glorot-initialized like the convolutions)
+    torch.manual_seed(0)
+    norms = [
+        m
+        for m in build_tiny("SAGAN", conditional=True).generator.modules()
+        if isinstance(m, ConditionalBatchNorm2d)
+    ]
+    assert len(norms) == 4  # two per up-block
+    for norm in norms:
+        assert not norm.gain.weight.any() and not norm.bias.weight.any()
+        channels = norm.gain.out_features
+        x = torch.randn(5, channels, 4, 4) * 2 + 3
+        classes = F.one_hot(torch.tensor([0, 3, 9, 3, 1]), 10).float()
+        expected = numpy_batch_norm(x.double().numpy(), norm.norm.eps)
+        np.testing.assert_allclose(norm(x, classes).detach().numpy(), expected, rtol=1e-5, atol=1e-5)
 
 
 def test_conditional_sagan_round_trips_through_a_checkpoint(digits, trainer_factory, tmp_path):

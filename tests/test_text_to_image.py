@@ -8,7 +8,6 @@ import types
 
 import pytest
 import torch
-import torch.nn.functional as F
 from conftest import build_tiny
 
 from gan_zoo.data.text import as_captions, decode_text, encode_text
@@ -69,22 +68,62 @@ def test_discriminator_step_scores_the_three_pairs():
     assert terms["fake"].item() == pytest.approx(torch.sigmoid(torch.tensor(0.5)).item())
 
 
-def test_interpolation_term_uses_mixed_embeddings_of_the_two_halves():
-    assert torch.equal(interpolate(torch.tensor([2.0]), torch.tensor([4.0]), 0.25), torch.tensor([3.5]))
-    model = tiny(interpolation_weight=2.0, interpolation_beta=0.3)
+class RecordingGenerator(torch.nn.Module):
+    """A stand-in G that records its (z, embedding) inputs and draws black images."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inputs: list[tuple[torch.Tensor, torch.Tensor]] = []
+
+    def forward(self, z, embedding):
+        self.inputs.append((z, embedding))
+        return torch.zeros(z.shape[0], 1, 16, 16)
+
+
+def softplus(x: float) -> float:
+    return math.log1p(math.exp(x))
+
+
+# φ(t) of four captions, and D(x, h) = h₁ + h₂: the scores of the matching pairs are 2, 4, 4, −2
+EMBEDDINGS = torch.tensor([[0.0, 2.0], [4.0, 0.0], [2.0, 2.0], [0.0, -2.0]])
+FAKE_TERM = (softplus(-2) + softplus(-4) + softplus(-4) + softplus(2)) / 4  # non-saturating −log σ(s_f)
+
+
+def generator_step_on_known_embeddings(model: TextToImageGAN) -> dict[str, torch.Tensor]:
+    """G's step terms with φ(t) = EMBEDDINGS, D(x, h) = h₁ + h₂ and a :class:`RecordingGenerator`."""
     text = captions("a small dark one", "a large light two", "a small light three", "a large dark four")
-    embedding = model.embed(text)
-    calls = []
-    generate = model.generator.forward
-    model.generator.forward = lambda z, h: calls.append(h) or generate(z, h)
-    step = model.make_step((torch.zeros(4, 1, 16, 16), torch.zeros(4), text, text))
-    terms = model.generator_step(step)
-    mixed = calls[-1]
-    assert mixed.shape == (2, embedding.shape[1])
-    assert torch.allclose(mixed, 0.3 * embedding[:2] + 0.7 * embedding[2:])
-    fake_term = F.softplus(-model.score(step.fake, embedding)).mean()  # non-saturating: −log σ(s_f)
-    assert terms["loss"].item() == pytest.approx((fake_term + 2.0 * terms["interpolated"]).item(), rel=1e-5)
-    assert "interpolated" not in tiny(interpolation_weight=0.0).generator_step(step)
+    model.embed = lambda t: EMBEDDINGS
+    model.score = lambda images, embedding: embedding.sum(1)
+    model.generator = RecordingGenerator()
+    return model.generator_step(CaptionStep(torch.zeros(4, 1, 16, 16), text, torch.zeros(4, 1, 16, 16), text))
+
+
+@pytest.mark.parametrize(
+    ("beta", "mixed"),
+    [
+        # β t₁ + (1 − β) t₂ of the two halves: (0, 2) with (2, 2), (4, 0) with (0, −2)
+        (0.5, [[1.0, 2.0], [2.0, -1.0]]),  # the paper's β = 0.5 (§4.3)
+        (0.3, [[1.4, 2.0], [1.2, -1.4]]),
+    ],
+)
+def test_interpolation_term_scores_g_on_mixed_embeddings(beta, mixed):
+    # Reed et al. 2016, GAN-INT: G also maximizes E log D(G(z, β t₁ + (1 − β) t₂)), here with weight 2
+    model = tiny(interpolation_weight=2.0, interpolation_beta=beta)
+    terms = generator_step_on_known_embeddings(model)
+    ((z, embedding),) = model.generator.inputs  # one new batch, of half the size, from fresh z
+    assert z.shape == (2, model.latent_dim)
+    torch.testing.assert_close(embedding, torch.tensor(mixed))
+    interpolated = sum(softplus(-sum(row)) for row in mixed) / 2
+    assert terms["interpolated"].item() == pytest.approx(interpolated, rel=1e-6)
+    assert terms["loss"].item() == pytest.approx(FAKE_TERM + 2.0 * interpolated, rel=1e-6)
+
+
+def test_without_interpolation_g_loss_is_the_fake_term_alone():
+    model = tiny(interpolation_weight=0.0)
+    terms = generator_step_on_known_embeddings(model)
+    assert model.generator.inputs == [] and "interpolated" not in terms
+    assert terms["loss"].item() == pytest.approx(FAKE_TERM, rel=1e-6)
+    assert interpolate(torch.tensor([2.0]), torch.tensor([4.0]), 0.25).item() == 3.5  # 0.25·2 + 0.75·4
 
 
 # ------------------------------------------------------------------------------------ conditioning

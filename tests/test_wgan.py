@@ -91,7 +91,17 @@ def test_paper_n_critic_five_counts(name, digits, trainer_factory):
     assert counter.steps == {"discriminator": 10, "generator": 2}
 
 
-def test_wgan_gp_fit_logs_the_penalty(digits, trainer_factory):
-    trainer = trainer_factory()
-    trainer.fit(build_tiny("WGANGP"), datamodule=digits)
-    assert trainer.callback_metrics["train/d_gp_epoch"] > 0
+def test_wgan_gp_fit_adds_ten_times_the_penalty_of_a_linear_critic(digits, trainer_factory):
+    # D(x) = w·x has ∇D = w at every x̂: ‖w‖ = ‖(2, −2, 1, 0, …)‖ = 3 → (3 − 1)² = 4, and WGAN-GP's
+    # λ = 10 adds 40 to D's loss E D(G(z)) − E D(x). One batch: the values D's only update saw.
+    model = build_tiny("WGANGP")
+    model.discriminator = nn.Sequential(nn.Flatten(), nn.Linear(16 * 16, 1, bias=False))
+    with torch.no_grad():
+        model.discriminator[1].weight.zero_()
+        model.discriminator[1].weight[0, :3] = torch.tensor([2.0, -2.0, 1.0])
+    trainer = trainer_factory(limit_train_batches=1)
+    trainer.fit(model, datamodule=digits)
+    logged = {name: value.item() for name, value in trainer.callback_metrics.items()}
+    assert logged["train/d_gp_epoch"] == pytest.approx(4.0, rel=1e-6)
+    wasserstein = logged["train/d_fake_epoch"] - logged["train/d_real_epoch"]  # the critic's raw scores
+    assert logged["train/d_loss_epoch"] == pytest.approx(wasserstein + 10 * 4.0, rel=1e-5)

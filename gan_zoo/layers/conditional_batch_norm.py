@@ -17,6 +17,12 @@ class ConditionalBatchNorm2d(nn.Module):
     linear projection of it. The gain is parameterized around 1 (BigGAN's code) so a zero
     projection gives plain batch norm.
 
+    At construction W_γ = W_β = 0: γ = 1 and β = 0 for every condition, plain batch norm until
+    training moves them, as SAGAN's code initializes its per-class tables (``gamma`` ones, ``beta``
+    zeros). :func:`~gan_zoo.layers.init_weights_` leaves them so unless asked otherwise; BigGAN's
+    generator asks, since BigGAN's code initializes the projections of its shared embedding like
+    any other linear layer (orthogonally).
+
     Shapes: x ``[N, C, H, W]``, c ``[N, condition_dim]`` → ``[N, C, H, W]``.
 
     Args:
@@ -32,6 +38,12 @@ class ConditionalBatchNorm2d(nn.Module):
         self.norm = nn.BatchNorm2d(num_features, eps=eps, momentum=momentum, affine=False)
         self.gain = nn.Linear(condition_dim, num_features, bias=False)
         self.bias = nn.Linear(condition_dim, num_features, bias=False)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """W_γ = W_β = 0: γ = 1, β = 0 whatever the condition."""
+        nn.init.zeros_(self.gain.weight)
+        nn.init.zeros_(self.bias.weight)
 
     def forward(self, x: Tensor, condition: Tensor) -> Tensor:
         gain = 1.0 + self.gain(condition)[:, :, None, None]  # [N, C, 1, 1]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from torch import nn
 
+from gan_zoo.layers.conditional_batch_norm import ConditionalBatchNorm2d
+
 _CONV_OR_LINEAR = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
 _NORM = (nn.BatchNorm1d, nn.BatchNorm2d)
 
@@ -32,13 +34,18 @@ def init_uniform_(network: nn.Module, irange: float) -> nn.Module:
     return network
 
 
-def init_weights_(network: nn.Module, scheme: str) -> nn.Module:
+def init_weights_(network: nn.Module, scheme: str, *, conditional_norms: bool = False) -> nn.Module:
     """Re-initialize the weights of every conv, linear and embedding layer of ``network``.
 
     Schemes (the names of BigGAN's code, ``--G_init`` / ``--D_init``): ``"ortho"`` orthogonal
     (Saxe et al. 2014; BigGAN, Appendix B), ``"xavier"`` Glorot-uniform (SAGAN's code), ``"N02"``
     N(0, 0.02). Biases keep their values. Apply before spectral normalization, whose power
     iteration starts from the weights it is given.
+
+    The gain and bias weights of :class:`~gan_zoo.layers.ConditionalBatchNorm2d` layers keep their
+    own initialization (γ = 1, β = 0, as SAGAN's code sets its per-class tables) unless
+    ``conditional_norms`` is set: BigGAN's code initializes the projections of its shared class
+    embedding with the same scheme as every other linear layer.
     """
     initializers = {
         "ortho": nn.init.orthogonal_,
@@ -47,7 +54,11 @@ def init_weights_(network: nn.Module, scheme: str) -> nn.Module:
     }
     if scheme not in initializers:
         raise ValueError(f"Unknown init scheme '{scheme}'. Valid schemes: {', '.join(sorted(initializers))}.")
+    kept = set()
+    if not conditional_norms:
+        norms = (m for m in network.modules() if isinstance(m, ConditionalBatchNorm2d))
+        kept = {id(layer) for norm in norms for layer in norm.modules()}
     for module in network.modules():
-        if isinstance(module, (*_CONV_OR_LINEAR, nn.Embedding)):
+        if isinstance(module, (*_CONV_OR_LINEAR, nn.Embedding)) and id(module) not in kept:
             initializers[scheme](module.weight)
     return network

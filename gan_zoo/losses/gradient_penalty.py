@@ -10,16 +10,21 @@ from gan_zoo.losses.regularizers import REGULARIZERS, Regularizer
 
 @REGULARIZERS.register("gradient_penalty")
 class GradientPenalty(Regularizer):
-    """Gulrajani et al. 2017, Eq. (3) and Algorithm 1:
+    """Gulrajani et al. 2017, Eq. (3) and Algorithm 1, with ProGAN's target γ (Karras et al. 2018,
+    Appendix A, and their code's ``D_wgangp_acgan``):
 
-        λ E_x̂[(‖∇_x̂ D(x̂)‖₂ − 1)²],   x̂ = ε x + (1 − ε) x̃,   ε ~ U[0, 1] drawn once per sample
+        λ E_x̂[(‖∇_x̂ D(x̂)‖₂ − γ)²] / γ²,   x̂ = ε x + (1 − ε) x̃,   ε ~ U[0, 1] drawn once per sample
 
     The norm is over all of a sample's pixels; λ = 10 (§4). Conditional critics see the real labels.
+    With γ = 1 this is WGAN-GP's penalty. Dividing by γ² is what keeps λ meaningful for other
+    targets: ProGAN's code adds ``square(norms - wgan_target) * (wgan_lambda / wgan_target**2)``,
+    and without the division γ = 750 would weigh the penalty 750² ≈ 5.6·10⁵ times more. The value
+    logged as ``gp`` is the normalized one, E[(‖∇‖ − γ)²] / γ².
 
     Args:
         weight: λ.
-        target: the gradient norm the penalty pulls towards (1 for a 1-Lipschitz critic; ProGAN
-            uses γ = 750 on its own data, Appendix A.1).
+        target: γ, the gradient norm the penalty pulls towards (1 for a 1-Lipschitz critic; ProGAN
+            uses γ = 750, Appendix A).
         interval: lazy regularization interval.
     """
 
@@ -28,6 +33,8 @@ class GradientPenalty(Regularizer):
 
     def __init__(self, weight: float = 10.0, target: float = 1.0, interval: int = 1) -> None:
         super().__init__(weight, interval)
+        if target <= 0:
+            raise ValueError(f"target (γ, the gradient norm to pull towards) must be > 0, got {target}")
         self.target = target
 
     def penalty(self, module, step) -> Tensor:
@@ -36,7 +43,7 @@ class GradientPenalty(Regularizer):
         interpolates = (epsilon * real + (1.0 - epsilon) * fake).requires_grad_(True)
         scores = module.discriminate(interpolates, step.real_labels)
         (gradients,) = torch.autograd.grad(scores.sum(), interpolates, create_graph=True)
-        return (self.gradient_norms(gradients) - self.target).square().mean()
+        return ((self.gradient_norms(gradients) - self.target) / self.target).square().mean()
 
     def gradient_norms(self, gradients: Tensor) -> Tensor:
         """‖∇_x̂ D(x̂)‖₂ of each sample ``[N]``, over all of its pixels."""
@@ -52,6 +59,7 @@ class PixelGradientPenalty(GradientPenalty):
 
     For a patch critic whose scores are summed, a per-sample norm would pull the whole image's
     gradient to 1, i.e. each pixel's towards 1/√(HW); this keeps the constraint local, like the patches.
+    Another ``target`` γ is divided out as in :class:`GradientPenalty`.
     """
 
     name = "gp"

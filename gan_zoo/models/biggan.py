@@ -65,7 +65,7 @@ class BigGANGenerator(nn.Module):
         self.shared = nn.Embedding(num_classes, shared_dim)
         conditions = [shared_dim + size for size in chunks[1:]]
         self.trunk = ResidualGenerator(chunks[0], image_shape[0], widths, conditions, attention, bn_eps)
-        init_weights_(self, init)
+        init_weights_(self, init, conditional_norms=True)  # BigGAN's code: the embedding's projections too
         apply_spectral_norm(self.trunk, eps=sn_eps)  # not the shared embedding (BigGAN's code)
 
     def split_latent(self, z: Tensor) -> tuple[Tensor, ...]:

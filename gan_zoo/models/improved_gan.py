@@ -15,8 +15,14 @@ trained on
                    = E_x softplus(−log Z(x)) + E_z softplus(log Z(G(z)))
 
 (−log D = softplus(−log Z), −log(1 − D) = softplus(log Z)), with labelled examples in the first term
-and unlabelled ones in the second. G is trained with feature matching on D's last hidden layer (§3.1),
-‖E_x f(x) − E_z f(G(z))‖²₂, which the paper found to work very well for semi-supervised learning.
+and unlabelled ones in the second. The paper weighs the two terms equally; the authors' code
+(``train_mnist_feature_matching.py``) halves the unsupervised one,
+
+    loss_unl = −0.5 mean(l_unl) + 0.5 mean(softplus(l_unl)) + 0.5 mean(softplus(l_gen)),
+
+which is 0.5 · L_unsupervised, since −l + softplus(l) = softplus(−l) (l = log Z). G is trained with
+feature matching on D's last hidden layer (§3.1), ‖E_x f(x) − E_z f(G(z))‖²₂, which the paper found
+to work very well for semi-supervised learning.
 
 Networks of the authors' MNIST code (``train_mnist_feature_matching.py``): D adds Gaussian noise
 (σ = 0.3) to its input, then five ReLU layers of 1000, 500, 250, 250, 250 units, each followed by
@@ -59,7 +65,10 @@ def supervised_loss(logits: Tensor, labels: Tensor | None) -> Tensor:
 
 
 def unsupervised_loss(real_logits: Tensor, fake_logits: Tensor, real_weights: Tensor | None = None) -> Tensor:
-    """L_unsupervised = −E_x log D(x) − E_z log(1 − D(G(z))), D(x) = Z(x) / (Z(x) + 1).
+    """L_unsupervised = −E_x log D(x) − E_z log(1 − D(G(z))), D(x) = Z(x) / (Z(x) + 1), unweighted.
+
+    Half of it is the authors' ``loss_unl``: with l = log Z, −0.5 mean(l_unl) + 0.5 mean(softplus(l_unl))
+    = 0.5 mean(softplus(−l_unl)), the real term, and 0.5 mean(softplus(l_gen)) is the fake one.
 
     Args:
         real_logits: the K class logits ``[N, K]`` of real images.
@@ -149,9 +158,8 @@ class SemiSupervisedGAN(AdversarialModule):
         d_hidden: units of D's hidden layers (1000, 500, 250, 250, 250).
         input_noise: σ of the Gaussian noise on D's input (0.3).
         hidden_noise: σ of the Gaussian noise after D's hidden layers (0.5).
-        unsupervised_weight: weight of L_unsupervised: 0.5, the authors' code
-            (``train_mnist_feature_matching.py``, whose ``loss_unl`` is
-            0.5·E softplus(−l_unl) + 0.5·E softplus(l_gen)); the paper's §5 writes weight 1.
+        unsupervised_weight: weight of L_unsupervised: 1 in the paper (§5), 0.5 in the authors' code
+            (``train_mnist_feature_matching.py``, 0.5 on each of its three terms).
     """
 
     legacy_latent_prior = "uniform_0_1"

@@ -44,7 +44,12 @@ def test_identical_samples_raise_o():
 
 
 def test_gradient_reaches_t_and_the_features():
-    layer = MinibatchDiscrimination(in_features=4, kernels=2, kernel_dim=2)
-    x = torch.randn(3, 4, requires_grad=True)
-    layer(x)[:, 4:].sum().backward()
-    assert layer.T.grad.abs().sum() > 0 and x.grad.abs().sum() > 0
+    # T = I (M_i = x_i), x₁ = (1, 0), x₂ = (0, 2): Σ_i o(x_i) = 2 + 2 e^{−d}, d = ‖M₁ − M₂‖₁ = 3.
+    # ∂/∂x₁ = −2e^{−d} sign(x₁ − x₂) = (−2, 2) e^{−3}, ∂/∂x₂ = (2, −2) e^{−3};
+    # ∂/∂T[a, 0, c] = −2e^{−d} sign(M₁c − M₂c) (x₁a − x₂a) = [[−2, 2], [4, −4]] e^{−3}
+    layer = identity_layer()
+    x = torch.tensor([[1.0, 0.0], [0.0, 2.0]], requires_grad=True)
+    layer(x)[:, 2:].sum().backward()
+    e = math.exp(-3.0)
+    torch.testing.assert_close(x.grad, torch.tensor([[-2 * e, 2 * e], [2 * e, -2 * e]]))
+    torch.testing.assert_close(layer.T.grad, torch.tensor([[[-2 * e, 2 * e]], [[4 * e, -4 * e]]]))

@@ -58,12 +58,16 @@ def test_an_examples_output_does_not_depend_on_its_batch():
 
 def test_gradients_flow_through_the_reference_statistics():
     # The reference activations are recomputed with the current parameters on every call, so the
-    # live output depends on them (and through them on the parameters).
+    # live output depends on them. R = (0, 2), x = 5: μ = (x + r₁ + r₂)/3 = 7/3, ν = (x² + r₁² + r₂²)/3
+    # = 29/3, σ² = ν − μ² = 38/9; y = (x − μ)/σ, and with ∂μ/∂r = 1/3, ∂σ²/∂r = 2(r − μ)/3:
+    # ∂y/∂r = −1/(3σ) − (x − μ)(r − μ)/(3σ³)
     layer = plain_vbn()
     reference = torch.tensor([[0.0], [2.0]], requires_grad=True)
     with reference_batch(layer, reference):
         layer(torch.tensor([[5.0]])).sum().backward()
-    assert reference.grad is not None and reference.grad.abs().sum() > 0
+    mu, sigma = 7 / 3, math.sqrt(38 / 9)
+    expected = [-1 / (3 * sigma) - (5 - mu) * (r - mu) / (3 * sigma**3) for r in (0.0, 2.0)]
+    assert reference.grad.flatten().tolist() == pytest.approx(expected, rel=1e-5)
 
 
 def test_outside_a_reference_batch_is_an_error_and_statistics_do_not_leak():
