@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import lmdb
 import numpy as np
@@ -124,26 +124,20 @@ class LSUN(EncodedImageDataModule):
         max_images: use at most this many images of each category: the first ones in key order,
             which is the order of the image ids (SHA-1 digests), so an unbiased sample.
         verify_images: decode every header at setup; skipped values are counted.
-        Other arguments: see :class:`~gan_zoo.data.ImageDataModule`.
+        Other arguments: see :class:`~gan_zoo.data.ImageDataModule` (``download`` is unused: LSUN
+            cannot be fetched automatically).
     """
 
     folder: ClassVar[str] = "lsun"
 
     def __init__(
         self,
-        data_dir: str | Path = "data",
         categories: str | list[str] = "bedroom",
-        image_size: int = 64,
-        channels: int | None = None,
-        batch_size: int = 64,
-        num_workers: int = 0,
-        download: bool = False,
-        val_split: float = 0.0,
-        seed: int = 0,
         max_images: int | None = None,
         verify_images: bool = False,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(data_dir, image_size, channels, batch_size, num_workers, download, val_split, seed)
+        super().__init__(**kwargs)
         self.categories = [categories] if isinstance(categories, str) else list(categories)
         unknown = [c for c in self.categories if c not in CATEGORIES]
         if unknown or not self.categories:

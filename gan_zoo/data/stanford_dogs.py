@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import scipy.io
@@ -175,20 +175,9 @@ class StanfordDogs(EncodedImageDataModule):
     folder: ClassVar[str] = "StanfordDogs"
 
     def __init__(
-        self,
-        data_dir: str | Path = "data",
-        image_size: int = 64,
-        channels: int | None = None,
-        batch_size: int = 64,
-        num_workers: int = 0,
-        download: bool = False,
-        val_split: float = 0.0,
-        seed: int = 0,
-        crop: Crop = "bbox",
-        box_margin: float = 0.0,
-        include_test: bool = False,
+        self, crop: Crop = "bbox", box_margin: float = 0.0, include_test: bool = False, **kwargs: Any
     ) -> None:
-        super().__init__(data_dir, image_size, channels, batch_size, num_workers, download, val_split, seed)
+        super().__init__(**kwargs)
         if crop not in ("bbox", "full"):
             raise ValueError(f"crop must be 'bbox' or 'full', got {crop!r}")
         if box_margin < 0:
