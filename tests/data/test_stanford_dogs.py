@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import shutil
 
@@ -18,7 +19,7 @@ from image_fixtures import (
 )
 
 from gan_zoo.data import DatasetNotFoundError, StanfordDogs
-from gan_zoo.data.archives import Archive, IntegrityError
+from gan_zoo.data.archives import IntegrityError
 from gan_zoo.data.decode import square_around
 from gan_zoo.data.stanford_dogs import ARCHIVES, BREED_FOLDERS, read_boxes, read_list
 
@@ -180,7 +181,7 @@ def fake_official_archives(source, monkeypatch):
     downloads = []
     for name, archive in list(ARCHIVES.items()):
         data = (source / name).read_bytes()
-        fake = Archive(name, archive.url, len(data), hashlib.sha256(data).hexdigest(), archive.contents)
+        fake = dataclasses.replace(archive, size=len(data), sha256=hashlib.sha256(data).hexdigest())
         monkeypatch.setitem(ARCHIVES, name, fake)
 
     def fake_download(url, root, filename):
@@ -209,8 +210,15 @@ def test_corrupt_download_is_deleted_and_reported(tmp_path, monkeypatch):
     fake_official_archives(tmp_path / "server", monkeypatch)
     data = (tmp_path / "server" / "lists.tar").read_bytes()
     (tmp_path / "server" / "lists.tar").write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # same size
-    with pytest.raises(IntegrityError, match="sha256"):
+    with pytest.raises(DatasetNotFoundError) as error:
         StanfordDogs(data_dir=tmp_path / "data", download=True, crop="full").prepare_data()
+    assert isinstance(error.value.__cause__, IntegrityError)
+    expected = ARCHIVES["lists.tar"].sha256
+    assert "the download of lists.tar failed its check, deleted (" in str(error.value)
+    assert (
+        f"sha256 {hashlib.sha256(data[:-1] + bytes([data[-1] ^ 1])).hexdigest()}, expected {expected}"
+        in str(error.value)
+    )
     root = tmp_path / "data" / "StanfordDogs"
     assert not (root / "lists.tar").exists() and not (root / "lists.tar.part").exists()
 
