@@ -4,6 +4,14 @@ using Deep Learning with Humans in the Loop", arXiv:1506.03365), read from the o
 Each category and split is one lmdb environment, a folder ``<category>_<split>_lmdb`` holding
 ``data.mdb`` and ``lock.mdb``; keys are image ids (40 hex digits), values the encoded images (WebP in
 the current release, JPEG in the first), resized so that their shorter side is 256.
+
+Not ``torchvision.datasets.LSUN``: it lists every key when it is built and pickles the list into a
+``_cache_<root>`` file in the working directory (3 M keys for bedrooms, written wherever the command
+runs, and silently stale if the database changes), it keeps the keys in a Python list (copied into
+every DataLoader worker page by page, see :class:`~gan_zoo.data.encoded.StringTable`), it opens its
+environment when built and hands it to forked workers (lmdb environments must not cross a fork, see
+:func:`open_lmdb`), and it yields full-size PIL images, without the quirk handling of
+:mod:`gan_zoo.data.quirks`.
 """
 
 from __future__ import annotations
