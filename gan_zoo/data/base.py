@@ -30,6 +30,11 @@ Split = Literal["train", "test"]
 # ``val_dataloader`` returns [] when no validation split is asked for; Lightning then skips validation
 # as intended, but warns about it on every fit.
 warnings.filterwarnings("ignore", message="Total length of `list` across ranks is zero")
+# torchdata 0.11's StatefulDataLoader calls torch.set_vital, which torch 2.14 deprecates with a warning on
+# every loader built; nothing for a user to do.
+warnings.filterwarnings(
+    "ignore", message="'set_vital' is deprecated", category=UserWarning, module="torchdata"
+)
 
 
 class ImageDataModule(LightningDataModule, metaclass=DeclaredArguments):

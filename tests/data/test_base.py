@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import warnings
 from types import SimpleNamespace
 
@@ -202,3 +205,21 @@ def test_a_resumed_fit_trains_on_exactly_the_remaining_batches(workers, batches_
     assert resumed == uninterrupted[batches_done:]
     assert uninterrupted[5:] != uninterrupted[:5]  # epoch 1 has its own order
     assert not [w for w in caught if "not resumable" in str(w.message)]
+
+
+def test_building_the_loaders_warns_about_nothing():
+    """No warning a user cannot act on (torchdata's loader calls a torch API that torch deprecates)."""
+    code = (
+        "from gan_zoo.data import Digits\n"
+        "data = Digits(image_size=8, val_split=0.1)\n"
+        "data.setup()\n"
+        "data.train_dataloader(), data.val_dataloader(), data.test_dataloader()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "default", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "JSONARGPARSE_DEPRECATION_WARNINGS": "off"},
+    )
+    assert result.returncode == 0 and result.stderr == "", result.stderr
