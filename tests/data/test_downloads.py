@@ -23,7 +23,7 @@ import torchvision
 
 from gan_zoo.cli import main
 from gan_zoo.data import DatasetNotFoundError
-from gan_zoo.errors import DEBUG_ENV
+from gan_zoo.errors import DEBUG_ENV, describe
 
 REPO = Path(__file__).resolve().parents[2]
 WRAPPER = Path(__file__).with_name("offline_gan_zoo.py")
@@ -144,3 +144,21 @@ def test_a_download_with_the_wrong_md5_is_named_with_the_expected_checksum_and_d
     assert message.startswith(f"MNIST: the download of {name} failed its check, deleted (")
     assert f"{url}{name}: corrupt, md5 {got}, expected {expected}" in message
     assert list(data_dir.iterdir()) == []  # the bad file is not left in place
+
+
+def raised(exc: BaseException, cause: BaseException | None = None) -> BaseException:
+    try:
+        raise exc from cause
+    except BaseException as error:
+        return error
+
+
+def test_the_formatter_shows_the_projects_message_not_the_oserror_under_it():
+    offline = raised(OSError(-2, "Name or service not known"))
+    own = raised(DatasetNotFoundError("MNIST: could not download x. Without a network, put x in d"), offline)
+    assert describe(own) == "MNIST: could not download x. Without a network, put x in d"
+    # Under someone else's exception too (the outermost of the project's own wins, not the innermost cause).
+    assert describe(raised(RuntimeError("worker failed"), own)) == describe(own)
+    assert (
+        describe(raised(RuntimeError("worker failed"), offline)) is None
+    )  # a bare OSError under a bug: a bug
