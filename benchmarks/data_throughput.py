@@ -130,15 +130,15 @@ def main() -> None:
         image_folder(root / "folder")
         cases = {
             f"Fashion-MNIST 28×28 ({kind})": (
-                FashionMNIST(root / "fashion", **common),
+                FashionMNIST(data_dir=root / "fashion", **common),
                 torchvision.datasets.FashionMNIST(root / "fashion", transform=normalized(0.5, 1)),
             ),
             "CIFAR-10 32×32 (random)": (
-                CIFAR10(root / "cifar", **common),
+                CIFAR10(data_dir=root / "cifar", **common),
                 UncheckedCIFAR10(root / "cifar", transform=normalized(0.5, 3)),
             ),
             "ImageFolder JPEG 96→64": (
-                ImageFolder(root / "folder", image_size=64, **common),
+                ImageFolder(data_dir=root / "folder", image_size=64, **common),
                 torchvision.datasets.ImageFolder(
                     root / "folder",
                     transform=transforms.Compose(

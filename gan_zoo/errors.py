@@ -65,23 +65,27 @@ def describe(exc: BaseException, valid_names: dict[str, list[str]] | None = None
     """The one-line message for an input error, ``None`` when ``exc`` is not one (a bug).
 
     jsonargparse wraps a constructor's own error (``DCGAN needs square images ...``) in several layers
-    of "Does not validate against any of the Union subtypes"; the innermost message is the one that
-    says what is wrong, prefixed by the config key it belongs to.
+    of "Does not validate against any of the Union subtypes"; the message that says what is wrong is
+    gan_zoo's own (the outermost :class:`GanZooError` in the chain, which may itself wrap the
+    ``OSError`` it explains: "[Errno -2] Name or service not known" says nothing of what to do), else
+    the innermost one, prefixed by the config key it belongs to.
 
     Args:
         exc: the exception that ended the command.
         valid_names: for ``model`` / ``data``, the names to list when a class name is unknown.
     """
     chain = list(_chain(exc))
-    user_error = isinstance(exc, (GanZooError, UnknownNameError, FileNotFoundError, argparse.ArgumentError))
+    own = next((e for e in chain if isinstance(e, GanZooError)), None)
+    user_error = own is not None or isinstance(
+        exc, (UnknownNameError, FileNotFoundError, argparse.ArgumentError)
+    )
     # A constructor's ValueError/TypeError surfaces through jsonargparse's instantiation.
     instantiation = isinstance(exc, (ValueError, TypeError)) and "Union subtypes" in str(exc)
     if not (user_error or instantiation):
         return None
     keys = [m.group(1) for e in chain if (m := _KEY.match(str(e)))]
     keys = [k for i, k in enumerate(keys) if k not in keys[:i]]
-    root = chain[-1]
-    message = one_line(str(root))
+    message = one_line(str(own if own is not None else chain[-1]))
     if keys and keys[0] in ("model", "data") and (m := _NOT_IMPORTABLE.search(str(exc))):
         names = ", ".join((valid_names or {}).get(keys[0], []))
         return f"Unknown {keys[0]} '{m.group(1)}'. Valid names: {names}."

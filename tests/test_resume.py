@@ -8,6 +8,7 @@ import os
 import random
 import signal
 import subprocess
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
@@ -32,14 +33,9 @@ def load_benchmark():
     return module
 
 
-def batches(sampler: ResumableRandomSampler, n: int) -> list[list[int]]:
-    """The first ``n`` batches of an iteration, each counted as consumed by training."""
-    indices = iter(sampler)
-    out = []
-    for _ in range(n):
-        out.append([next(indices) for _ in range(sampler.batch_size)])
-        sampler.batch_consumed()
-    return out
+def batches(indices: Iterator[int], n: int, batch_size: int = 4) -> list[list[int]]:
+    """The next ``n`` batches of an iteration over a sampler."""
+    return [[next(indices) for _ in range(batch_size)] for _ in range(n)]
 
 
 def test_order_depends_only_on_seed_and_epoch():
@@ -54,23 +50,29 @@ def test_order_depends_only_on_seed_and_epoch():
 def test_sampler_resumes_mid_epoch_at_the_next_batch():
     uninterrupted = ResumableRandomSampler(20, 4, seed=1)
     uninterrupted.set_epoch(2)
-    expected = batches(uninterrupted, 5)
+    expected = batches(iter(uninterrupted), 5)
     interrupted = ResumableRandomSampler(20, 4, seed=1)
     interrupted.set_epoch(2)
-    batches(interrupted, 2)
-    state = interrupted.state_dict(epoch_length=5)
-    assert state == {"epoch": 2, "consumed": 2}
+    batches(iter(interrupted), 2)
+    state = interrupted.state_dict()
+    assert state == {"epoch": 2, "yielded": 8}
     resumed = ResumableRandomSampler(20, 4, seed=1)
     resumed.load_state_dict(state)
-    assert batches(resumed, 3) == expected[2:]
-    resumed.set_epoch(2)  # Lightning sets the epoch after the first fetch: no effect on the position
-    assert resumed.consumed == 5
+    indices = iter(resumed)  # Lightning creates the iterator, then sets the epoch: the same one here
+    resumed.set_epoch(2)
+    assert batches(indices, 3) == expected[2:]
+    assert resumed.state_dict() == {"epoch": 3, "yielded": 0}  # the epoch is over
 
 
-def test_a_finished_epoch_is_saved_as_the_start_of_the_next():
-    sampler = ResumableRandomSampler(20, 4, seed=1)
-    batches(sampler, 3)
-    assert sampler.state_dict(epoch_length=3) == {"epoch": 1, "consumed": 0}
+@pytest.mark.parametrize("epoch_length", [3, 5])
+def test_a_position_saved_at_an_epochs_end_starts_the_next_epoch(epoch_length):
+    finished = ResumableRandomSampler(20, 4, seed=1, epoch_length=lambda: epoch_length)
+    batches(iter(finished), epoch_length)  # 3: limit_train_batches left 8 indices unused
+    assert finished.state_dict() == {"epoch": 1, "yielded": 0}
+    resumed = ResumableRandomSampler(20, 4, seed=1)
+    resumed.load_state_dict(finished.state_dict())
+    # Worker processes start fetching before Lightning sets the epoch: the order is epoch 1's anyway.
+    assert list(resumed) == finished.permutation(1).tolist()
 
 
 def test_random_state_round_trip():

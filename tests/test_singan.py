@@ -27,7 +27,7 @@ def tiny(**overrides) -> SinGAN:
 
 
 def image_data(steps_per_epoch: int = 4) -> SingleImage:
-    return SingleImage("camera", max_size=16, channels=1, steps_per_epoch=steps_per_epoch)
+    return SingleImage(image="camera", max_size=16, channels=1, steps_per_epoch=steps_per_epoch)
 
 
 def snapshot(module: torch.nn.Module) -> dict[str, torch.Tensor]:

@@ -9,7 +9,9 @@ from typing import Any, ClassVar, Literal
 import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Sampler, Subset
+from torchdata.stateful_dataloader import StatefulDataLoader
 
+from gan_zoo.arguments import DeclaredArguments, constructor_arguments
 from gan_zoo.data.in_memory import InMemoryImages, keep_batch
 from gan_zoo.data.sampler import ResumableRandomSampler
 from gan_zoo.data.semi_supervised import (
@@ -19,17 +21,22 @@ from gan_zoo.data.semi_supervised import (
     partially_labelled,
 )
 from gan_zoo.data.transforms import normalize, resize_uint8, to_channels
-from gan_zoo.errors import InvalidDataError
-from gan_zoo.lightning_compat import LightningDataModule
+from gan_zoo.errors import ConfigError, InvalidDataError
+from gan_zoo.lightning_compat import LightningDataModule, save_arguments_as_hyperparameters
 
 Split = Literal["train", "test"]
 
 # ``val_dataloader`` returns [] when no validation split is asked for; Lightning then skips validation
 # as intended, but warns about it on every fit.
 warnings.filterwarnings("ignore", message="Total length of `list` across ranks is zero")
+# torchdata 0.11's StatefulDataLoader calls torch.set_vital, which torch 2.14 deprecates with a warning on
+# every loader built; nothing for a user to do.
+warnings.filterwarnings(
+    "ignore", message="'set_vital' is deprecated", category=UserWarning, module="torchdata"
+)
 
 
-class ImageDataModule(LightningDataModule):
+class ImageDataModule(LightningDataModule, metaclass=DeclaredArguments):
     """Images (and labels) for GAN training.
 
     Datasets yield **uint8** images ``[C, H, W]``; they are turned into floats in [-1, 1] after the
@@ -46,11 +53,15 @@ class ImageDataModule(LightningDataModule):
         download: fetch the files when they are missing.
         val_split: fraction (0–1) or number of training images held out for validation; 0 (default)
             means no validation during ``fit``.
-        seed: seed of the validation split (and of the choice of labelled examples).
+        seed: seed of the training order, the validation split and the choice of labelled examples.
         labels_per_class: keep the labels of only this many training examples per class and hide
             the others (label ``-1``); each training batch then holds ``batch_size`` unlabelled and
             ``batch_size`` labelled images (semi-supervised learning, see
             :mod:`gan_zoo.data.semi_supervised`). ``None`` keeps every label.
+
+    These are the arguments of every data module: a subclass declares only its own and passes these
+    on with ``**kwargs``, and gives its own defaults for them in its ``defaults`` class attribute
+    (see :mod:`gan_zoo.arguments`). ``self.hparams`` holds all of them, as resolved.
     """
 
     #: ``(C, H, W)`` of the images as stored.
@@ -71,16 +82,19 @@ class ImageDataModule(LightningDataModule):
         labels_per_class: int | None = None,
     ) -> None:
         super().__init__()
+        # datamodule.hparams, not sent to the loggers: the model's hyperparameters go there, and both
+        # may name one argument differently (max_caption_length), which Lightning refuses to merge
+        save_arguments_as_hyperparameters(self, constructor_arguments(self), logger=False)
         if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+            raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
         if image_size is not None and image_size < 1:
-            raise ValueError(f"image_size must be >= 1, got {image_size}")
+            raise ConfigError(f"image_size must be >= 1, got {image_size}")
         if channels not in (None, 1, 3):
-            raise ValueError(f"channels must be 1, 3 or None, got {channels}")
+            raise ConfigError(f"channels must be 1, 3 or None, got {channels}")
         if val_split < 0:
-            raise ValueError(f"val_split must be >= 0, got {val_split}")
+            raise ConfigError(f"val_split must be >= 0, got {val_split}")
         if labels_per_class is not None and labels_per_class < 1:
-            raise ValueError(f"labels_per_class must be >= 1, got {labels_per_class}")
+            raise ConfigError(f"labels_per_class must be >= 1, got {labels_per_class}")
         self.data_dir = Path(data_dir)
         self.image_size = image_size
         self.channels = channels
@@ -93,8 +107,7 @@ class ImageDataModule(LightningDataModule):
         self.train_set: Dataset | None = None
         self.val_set: Dataset | None = None
         self.test_set: Dataset | None = None
-        self._train_sampler: ResumableRandomSampler | None = None
-        self._sampler_state: dict[str, Any] | None = None  # from a checkpoint, for the next sampler
+        self._legacy_position: dict[str, int] | None = None  # see load_state_dict
 
     # ------------------------------------------------------------------ what the model is linked to
     @property
@@ -146,24 +159,33 @@ class ImageDataModule(LightningDataModule):
         if self.train_set is None:
             raise RuntimeError(f"{type(self).__name__}.setup() has not been called for this split")
         if self.labels_per_class is not None:
+            # Each epoch's order comes from the global RNG: such a run resumes at the start of an epoch,
+            # and Lightning says so when it resumes mid-epoch.
             labelled = self.labels_per_class * self.num_classes
             batches = UnlabelledAndLabelledBatches(len(self.train_set) - labelled, labelled, self.batch_size)
             return self._loader(self.train_set, batch_sampler=batches)
-        # The order is a function of (seed, epoch), not of the global RNG, and resumes mid-epoch.
-        self._train_sampler = ResumableRandomSampler(len(self.train_set), self.batch_size, self.seed)
-        if self._sampler_state is not None:
-            self._train_sampler.load_state_dict(self._sampler_state)
-            self._sampler_state = None
-        return self._loader(self.train_set, drop_last=True, sampler=self._train_sampler)
+        # The order is a function of (seed, epoch), not of the global RNG, and resumes mid-epoch: the
+        # loader's state (the sampler's position, the workers' seeds) is saved and restored by Lightning.
+        sampler = ResumableRandomSampler(len(self.train_set), self.batch_size, self.seed, self._epoch_length)
+        if self._legacy_position is not None:
+            sampler.load_state_dict(self._legacy_position)
+            self._legacy_position = None
+        return self._loader(self.train_set, drop_last=True, sampler=sampler, loader=StatefulDataLoader)
 
-    def state_dict(self) -> dict[str, Any]:
-        """The training order's position, saved in checkpoints by Lightning."""
-        if self._train_sampler is None or self.trainer is None:
-            return {}
-        return {"train_sampler": self._train_sampler.state_dict(self.trainer.num_training_batches)}
+    def _epoch_length(self) -> float:
+        """Batches in a training epoch as the trainer runs it; all of them without a trainer."""
+        if self.trainer is None:
+            return len(self.train_set) // self.batch_size
+        return self.trainer.num_training_batches
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self._sampler_state = state_dict.get("train_sampler")
+        """Reads the training order's position from checkpoints written before the loader kept it."""
+        if "train_sampler" in state_dict:
+            legacy = state_dict["train_sampler"]
+            self._legacy_position = {
+                "epoch": legacy["epoch"],
+                "yielded": legacy["consumed"] * self.batch_size,
+            }
 
     def val_dataloader(self) -> DataLoader | list:
         # No held-out split: Lightning skips validation for an empty list.
@@ -179,6 +201,7 @@ class ImageDataModule(LightningDataModule):
         drop_last: bool = False,
         batch_sampler: Sampler[list[int]] | None = None,
         sampler: ResumableRandomSampler | None = None,
+        loader: type[DataLoader] = DataLoader,
     ) -> DataLoader:
         if dataset is None:
             raise RuntimeError(f"{type(self).__name__}.setup() has not been called for this split")
@@ -191,7 +214,7 @@ class ImageDataModule(LightningDataModule):
                 "sampler": sampler,
                 "drop_last": drop_last and len(dataset) >= self.batch_size,
             }
-        return DataLoader(
+        return loader(
             dataset,
             **batching,
             # Its own generator: creating an iterator then draws nothing from the global RNG.
@@ -204,9 +227,6 @@ class ImageDataModule(LightningDataModule):
         )
 
     def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
-        # Called once per batch actually trained on (prefetched batches are not counted yet).
-        if self._train_sampler is not None and self.trainer is not None and self.trainer.training:
-            self._train_sampler.batch_consumed()
         images, labels = batch
         return (normalize(images) if images.dtype == torch.uint8 else images), labels
 
@@ -237,27 +257,12 @@ class InMemoryImageDataModule(ImageDataModule):
         Other arguments: see :class:`ImageDataModule`.
     """
 
-    def __init__(
-        self,
-        data_dir: str | Path = "data",
-        image_size: int | None = None,
-        channels: int | None = None,
-        batch_size: int = 64,
-        num_workers: int = 0,
-        download: bool = False,
-        val_split: float = 0.0,
-        seed: int = 0,
-        labels_per_class: int | None = None,
-        on_device: bool = False,
-    ) -> None:
-        super().__init__(
-            data_dir, image_size, channels, batch_size, num_workers, download, val_split, seed,
-            labels_per_class,
-        )  # fmt: skip
-        if on_device and num_workers > 0:
-            raise ValueError(
+    def __init__(self, on_device: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if on_device and self.num_workers > 0:
+            raise ConfigError(
                 f"on_device=True keeps the images in the accelerator's memory, which worker processes "
-                f"cannot share; set num_workers=0 (got {num_workers})"
+                f"cannot share; set num_workers=0 (got {self.num_workers})"
             )
         self.on_device = on_device
 

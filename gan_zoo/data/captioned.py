@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -23,6 +23,7 @@ from gan_zoo.data.errors import DatasetNotFoundError
 from gan_zoo.data.in_memory import InMemoryImages
 from gan_zoo.data.text import encode_text
 from gan_zoo.data.transforms import normalize, resize_uint8, to_channels
+from gan_zoo.errors import ConfigError
 
 
 class InMemoryCaptionedImages(InMemoryImages):
@@ -93,25 +94,20 @@ class CaptionedDataModule(ImageDataModule):
         captions_per_sample: captions drawn per image and batch; text encoders average their
             embeddings (Reed et al.'s code averages 4).
         max_caption_length: captions are cut after this many UTF-8 bytes.
-        Other arguments: see :class:`~gan_zoo.data.ImageDataModule`.
+        Other arguments: see :class:`~gan_zoo.data.ImageDataModule`; ``labels_per_class`` is refused
+            (text-to-image models use every image's captions, and hidden labels would make mismatching
+            captions ill-defined).
     """
 
-    def __init__(
-        self,
-        data_dir: str | Path = "data",
-        image_size: int | None = None,
-        channels: int | None = None,
-        batch_size: int = 64,
-        num_workers: int = 0,
-        download: bool = False,
-        val_split: float = 0.0,
-        seed: int = 0,
-        captions_per_sample: int = 1,
-        max_caption_length: int = 128,
-    ) -> None:
-        super().__init__(data_dir, image_size, channels, batch_size, num_workers, download, val_split, seed)
+    def __init__(self, captions_per_sample: int = 1, max_caption_length: int = 128, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if self.labels_per_class is not None:
+            raise ConfigError(
+                f"{type(self).__name__} does not support labels_per_class (got {self.labels_per_class}): "
+                "captioned data keeps every label; leave it unset"
+            )
         if captions_per_sample < 1:
-            raise ValueError(f"captions_per_sample must be >= 1, got {captions_per_sample}")
+            raise ConfigError(f"captions_per_sample must be >= 1, got {captions_per_sample}")
         self.captions_per_sample = captions_per_sample
         self.max_caption_length = max_caption_length
 
@@ -152,34 +148,24 @@ class CaptionedImages(CaptionedDataModule):
         data_dir: the folder holding the captions file.
         captions: the training captions file, relative to ``data_dir``.
         test_captions: the test split's captions file (default: the training one).
-        image_size: side of the square images (Reed et al.: 64).
-        channels: 3 (RGB) or 1 (gray).
-        Other arguments: see :class:`CaptionedDataModule`.
+        image_size: side of the square images (Reed et al.: 64); required, the files differ in size.
+        channels: 3 (RGB, also for ``None``) or 1 (gray).
+        Other arguments: see :class:`CaptionedDataModule` (``download`` is unused: the files are yours).
     """
 
+    defaults: ClassVar[dict[str, Any]] = {"image_size": 64, "channels": 3}
+
     def __init__(
-        self,
-        data_dir: str | Path = "data",
-        captions: str = "captions.json",
-        test_captions: str | None = None,
-        image_size: int = 64,
-        channels: int = 3,
-        batch_size: int = 64,
-        num_workers: int = 0,
-        val_split: float = 0.0,
-        seed: int = 0,
-        captions_per_sample: int = 1,
-        max_caption_length: int = 128,
+        self, captions: str = "captions.json", test_captions: str | None = None, **kwargs: Any
     ) -> None:
-        super().__init__(
-            data_dir, image_size, channels, batch_size, num_workers, False, val_split, seed,
-            captions_per_sample, max_caption_length,
-        )  # fmt: skip
+        super().__init__(**kwargs)
+        if self.image_size is None:
+            raise ConfigError("CaptionedImages needs an image_size: its images differ in size")
         self.captions_file, self.test_captions_file = captions, test_captions
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
-        return (self.channels, self.image_size, self.image_size)
+        return (self.channels or 3, self.image_size, self.image_size)
 
     def load_captioned(self, split: Split) -> tuple[Tensor, Tensor, list[list[str]]]:
         name = self.test_captions_file if split == "test" and self.test_captions_file else self.captions_file

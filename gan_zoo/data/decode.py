@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageOps
 from torch import Tensor
 from torchvision.transforms.v2 import functional as TF
 
@@ -53,17 +53,7 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"MM\x00*", "TIFF"),
 )
 
-#: EXIF orientation tag values → the transpose that turns the stored pixels upright (as
-#: :func:`PIL.ImageOps.exif_transpose` does).
-_UPRIGHT = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
+#: The EXIF tag of the orientation.
 EXIF_ORIENTATION = 0x0112
 
 
@@ -145,7 +135,7 @@ def _decode_with_pil(
     image = Image.open(io.BytesIO(raw))
     width, height = image.size
     x0, y0, x1, y1 = window or square_around((0, 0, width, height), width, height)
-    orientation = image.getexif().get(EXIF_ORIENTATION, 1) if upright and image.format == "JPEG" else 1
+    turn = upright and image.format == "JPEG"
     if image.format == "JPEG":
         # Ask for the whole image at the scale where the window is still >= size pixels; libjpeg
         # picks the smallest DCT scale (1, 1/2, 1/4, 1/8) that is at least that large.
@@ -160,8 +150,10 @@ def _decode_with_pil(
     image = normalize_mode(image.crop((left, top, max(math.ceil(x1), left + 1), max(math.ceil(y1), top + 1))))
     box = (x0 - left, y0 - top, max(x1 - left, 1e-3), max(y1 - top, 1e-3))
     image = image.resize((size, size), Image.Resampling.BILINEAR, box=box)
-    if orientation in _UPRIGHT:
-        image = image.transpose(_UPRIGHT[orientation])
+    if turn:
+        # After the resize: the centre square maps onto itself, so the small image is turned, not the
+        # photo. Crop, convert and resize carry the EXIF data along (PIL copies ``info``).
+        image = ImageOps.exif_transpose(image)
     array = np.array(image)  # writable copy, [H, W] or [H, W, C]
     pixels = (
         torch.from_numpy(array).unsqueeze(0) if array.ndim == 2 else torch.from_numpy(array).permute(2, 0, 1)

@@ -13,6 +13,7 @@ import os
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 from torch import Tensor
@@ -21,6 +22,7 @@ from torch.utils.data import Dataset
 from gan_zoo.data.base import ImageDataModule, Split
 from gan_zoo.data.decode import Window, decode_image
 from gan_zoo.data.quirks import Quirks, log_scan
+from gan_zoo.errors import ConfigError
 
 #: Consecutive unreadable samples after which reading gives up.
 MAX_CONSECUTIVE_FAILURES = 16
@@ -162,20 +164,12 @@ class EncodedImageDataModule(ImageDataModule):
     Args: see :class:`~gan_zoo.data.ImageDataModule`.
     """
 
-    def __init__(
-        self,
-        data_dir: str | Path = "data",
-        image_size: int = 64,
-        channels: int | None = None,
-        batch_size: int = 64,
-        num_workers: int = 0,
-        download: bool = False,
-        val_split: float = 0.0,
-        seed: int = 0,
-    ) -> None:
-        if image_size is None:
-            raise ValueError(f"{type(self).__name__} needs an image_size: its images differ in size")
-        super().__init__(data_dir, image_size, channels, batch_size, num_workers, download, val_split, seed)
+    defaults: ClassVar[dict[str, Any]] = {"image_size": 64}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if self.image_size is None:
+            raise ConfigError(f"{type(self).__name__} needs an image_size: its images differ in size")
         #: Quirk counts of each split scanned so far.
         self.quirks: dict[str, Quirks] = {}
 

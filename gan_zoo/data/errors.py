@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from gan_zoo.errors import GanZooError
 
-class DatasetNotFoundError(FileNotFoundError):
+
+class DatasetNotFoundError(GanZooError, FileNotFoundError):
     """A dataset's files are not where the data module looked."""
 
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,22 +33,12 @@ class ImageFolder(EncodedImageDataModule):
         verify_images: read every header at setup to skip unreadable and truncated files and count
             the conversions (a header read per file); without it, bad files are only met — and replaced —
             while training.
-        Other arguments: see :class:`~gan_zoo.data.ImageDataModule`.
+        Other arguments: see :class:`~gan_zoo.data.ImageDataModule` (``download`` is unused: the
+            folder is yours).
     """
 
-    def __init__(
-        self,
-        data_dir: str | Path = "data",
-        image_size: int = 64,
-        channels: int | None = None,
-        batch_size: int = 64,
-        num_workers: int = 0,
-        val_split: float = 0.0,
-        seed: int = 0,
-        class_folders: bool = True,
-        verify_images: bool = True,
-    ) -> None:
-        super().__init__(data_dir, image_size, channels, batch_size, num_workers, False, val_split, seed)
+    def __init__(self, class_folders: bool = True, verify_images: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.class_folders = class_folders
         self.verify_images = verify_images
         self.classes = tuple(_subfolders(self.data_dir)) if class_folders else ()

@@ -13,8 +13,7 @@ verbatim in training: the text-to-image benchmark generates images for them.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -83,31 +82,17 @@ class GeneratedCaptions(CaptionedDataModule):
     Args:
         templates: caption templates with ``{name}``, ``{size}`` and ``{tone}`` (default
             :data:`TRAIN_TEMPLATES`).
-        Other arguments: see :class:`~gan_zoo.data.captioned.CaptionedDataModule`.
+        Other arguments: see :class:`~gan_zoo.data.captioned.CaptionedDataModule`; the captions are
+            short, so ``max_caption_length`` is 64 by default.
     """
 
     source: ClassVar[type[InMemoryImageDataModule]]
     #: How each class is called in captions.
     names: ClassVar[tuple[str, ...]]
+    defaults: ClassVar[dict[str, Any]] = {"max_caption_length": 64}
 
-    def __init__(
-        self,
-        data_dir: str | Path = "data",
-        image_size: int | None = None,
-        channels: int | None = None,
-        batch_size: int = 64,
-        num_workers: int = 0,
-        download: bool = False,
-        val_split: float = 0.0,
-        seed: int = 0,
-        captions_per_sample: int = 1,
-        max_caption_length: int = 64,
-        templates: list[str] | None = None,
-    ) -> None:
-        super().__init__(
-            data_dir, image_size, channels, batch_size, num_workers, download, val_split, seed,
-            captions_per_sample, max_caption_length,
-        )  # fmt: skip
+    def __init__(self, templates: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.templates = tuple(templates) if templates else TRAIN_TEMPLATES
         self.native_shape = self.source.native_shape
         self.classes = self.source.classes

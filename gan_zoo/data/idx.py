@@ -1,4 +1,12 @@
-"""Reading and writing the IDX format of the MNIST family (LeCun et al.), plain or gzipped."""
+"""Reading and writing the IDX format of the MNIST family (LeCun et al.), plain or gzipped.
+
+Not torchvision's reader (``torchvision.datasets.mnist.read_image_file``): as of torchvision 0.29 it
+opens the file with a plain ``open``, so it cannot read the gzipped files that Debian's
+``dataset-fashion-mnist`` installs and that the official mirrors serve (torchvision's own download
+unpacks them next to the archives, doubling the disk used), and a truncated download fails in an
+``assert`` or a tensor ``view`` instead of saying so. ``tests/data/test_mnist.py`` checks that both
+readers agree on the uncompressed files.
+"""
 
 from __future__ import annotations
 

@@ -4,13 +4,21 @@ using Deep Learning with Humans in the Loop", arXiv:1506.03365), read from the o
 Each category and split is one lmdb environment, a folder ``<category>_<split>_lmdb`` holding
 ``data.mdb`` and ``lock.mdb``; keys are image ids (40 hex digits), values the encoded images (WebP in
 the current release, JPEG in the first), resized so that their shorter side is 256.
+
+Not ``torchvision.datasets.LSUN``: it lists every key when it is built and pickles the list into a
+``_cache_<root>`` file in the working directory (3 M keys for bedrooms, written wherever the command
+runs, and silently stale if the database changes), it keeps the keys in a Python list (copied into
+every DataLoader worker page by page, see :class:`~gan_zoo.data.encoded.StringTable`), it opens its
+environment when built and hands it to forked workers (lmdb environments must not cross a fork, see
+:func:`open_lmdb`), and it yields full-size PIL images, without the quirk handling of
+:mod:`gan_zoo.data.quirks`.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import lmdb
 import numpy as np
@@ -124,26 +132,20 @@ class LSUN(EncodedImageDataModule):
         max_images: use at most this many images of each category: the first ones in key order,
             which is the order of the image ids (SHA-1 digests), so an unbiased sample.
         verify_images: decode every header at setup; skipped values are counted.
-        Other arguments: see :class:`~gan_zoo.data.ImageDataModule`.
+        Other arguments: see :class:`~gan_zoo.data.ImageDataModule` (``download`` is unused: LSUN
+            cannot be fetched automatically).
     """
 
     folder: ClassVar[str] = "lsun"
 
     def __init__(
         self,
-        data_dir: str | Path = "data",
         categories: str | list[str] = "bedroom",
-        image_size: int = 64,
-        channels: int | None = None,
-        batch_size: int = 64,
-        num_workers: int = 0,
-        download: bool = False,
-        val_split: float = 0.0,
-        seed: int = 0,
         max_images: int | None = None,
         verify_images: bool = False,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(data_dir, image_size, channels, batch_size, num_workers, download, val_split, seed)
+        super().__init__(**kwargs)
         self.categories = [categories] if isinstance(categories, str) else list(categories)
         unknown = [c for c in self.categories if c not in CATEGORIES]
         if unknown or not self.categories:

@@ -8,6 +8,7 @@ from typing import ClassVar
 import torchvision
 from torch import Tensor
 
+from gan_zoo.data.archives import Resource, download_verified, explained
 from gan_zoo.data.base import InMemoryImageDataModule, Split
 from gan_zoo.data.errors import DatasetNotFoundError
 from gan_zoo.data.idx import read_idx
@@ -31,9 +32,20 @@ class MNIST(InMemoryImageDataModule):
     install_hint: ClassVar[str] = ""
 
     def prepare_data(self) -> None:
-        if self.download and not self._all_files_present():
-            # torchvision fetches all four files, checks their md5 sums and extracts them to <folder>/raw.
-            getattr(torchvision.datasets, self.folder)(str(self.data_dir), train=True, download=True)
+        if not self.download:
+            return
+        # torchvision's dataset class keeps the official mirrors and md5 sums; its own download()
+        # would also unpack the files (the reader takes them gzipped) and print and raise an
+        # exception per mirror, and leave a file that fails its md5 check in place.
+        library = getattr(torchvision.datasets, self.folder)
+        resources = [
+            Resource(name, tuple(m + name for m in library.mirrors), md5) for name, md5 in library.resources
+        ]
+        missing = [r for r in resources if self._locate(r.name.removesuffix(".gz")) is None]
+        target = self.data_dir / self.folder / "raw"
+        with explained(self.title, [r.name for r in missing], target):
+            for resource in missing:
+                download_verified(resource, target)
 
     def load_split(self, split: Split) -> tuple[Tensor, Tensor]:
         images = read_idx(self._find(f"{_PREFIX[split]}-images-idx3-ubyte"))
@@ -64,10 +76,6 @@ class MNIST(InMemoryImageDataModule):
                 self.title, files, self._search_dirs(), target, self.install_hint
             )
         return found
-
-    def _all_files_present(self) -> bool:
-        names = [f"{p}-{kind}-ubyte" for p in _PREFIX.values() for kind in ("images-idx3", "labels-idx1")]
-        return all(self._locate(name) is not None for name in names)
 
 
 class FashionMNIST(MNIST):

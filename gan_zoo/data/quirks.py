@@ -3,6 +3,10 @@
 A data module scans its samples once in ``setup`` (headers, container ends, annotations), decides
 for each quirk what to do, and logs one summary line of counts. What a scan cannot see (a file
 deleted or corrupted later) is handled where it is read: see :class:`~gan_zoo.data.encoded.EncodedImages`.
+
+No library does this part: torchvision's datasets and ``ImageFolder`` open each file with PIL when it
+is read, so a truncated or unreadable file ends the epoch with an exception, a CMYK, 16-bit or
+palette image is converted (or not) without a word, and nothing is counted.
 """
 
 from __future__ import annotations

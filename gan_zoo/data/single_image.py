@@ -7,6 +7,7 @@ The image is a file (any format Pillow reads) or the name of one of scikit-image
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -16,6 +17,7 @@ from torch import Tensor
 from gan_zoo.data.base import ImageDataModule, Split
 from gan_zoo.data.in_memory import InMemoryImages
 from gan_zoo.data.transforms import to_channels
+from gan_zoo.errors import ConfigError
 
 #: The default photo: a launch pad at dusk (427×640), structure at every scale, like the paper's scenes.
 DEFAULT_IMAGE = "rocket"
@@ -79,26 +81,33 @@ class SingleImage(ImageDataModule):
     Args:
         image: an image file, or a scikit-image sample photo by name (default ``"rocket"``).
         max_size: the longer side is scaled down to this (250 in SinGAN's code); ``None`` keeps it.
-        channels: 3 (RGB), 1 (gray) or ``None`` for the file's own.
-        batch_size: copies of the image per batch (SinGAN: 1).
         steps_per_epoch: batches per epoch; choose it so that an epoch is one stage of your model.
-        num_workers: DataLoader workers (0: the batches are views of one tensor).
+        channels: 3 (RGB, the default), 1 (gray) or ``None`` for the file's own.
+        batch_size: copies of the image per batch (SinGAN: 1, the default).
+        image_size: refused: the image keeps its aspect ratio; ``max_size`` sets its size.
+        Other arguments: see :class:`~gan_zoo.data.ImageDataModule` (``data_dir`` and ``download``
+            are unused; ``num_workers=0`` suits best, the batches are views of one tensor).
     """
+
+    defaults: ClassVar[dict[str, Any]] = {"channels": 3, "batch_size": 1}
 
     def __init__(
         self,
         image: str = DEFAULT_IMAGE,
         max_size: int | None = 250,
-        channels: int | None = 3,
-        batch_size: int = 1,
         steps_per_epoch: int = 1000,
-        num_workers: int = 0,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(channels=channels, batch_size=batch_size, num_workers=num_workers)
+        super().__init__(**kwargs)
+        if self.image_size is not None:
+            raise ConfigError(
+                f"SingleImage keeps the image's aspect ratio: set max_size (the longer side) instead of "
+                f"image_size (got {self.image_size})"
+            )
         if steps_per_epoch < 1:
-            raise ValueError(f"steps_per_epoch must be >= 1, got {steps_per_epoch}")
+            raise ConfigError(f"steps_per_epoch must be >= 1, got {steps_per_epoch}")
         if max_size is not None and max_size < 1:
-            raise ValueError(f"max_size must be >= 1, got {max_size}")
+            raise ConfigError(f"max_size must be >= 1, got {max_size}")
         self.image = image
         self.max_size = max_size
         self.steps_per_epoch = steps_per_epoch

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import scipy.io
 
-from gan_zoo.data.archives import Archive, download_verified, extract_tar
+from gan_zoo.data.archives import Resource, download_verified, explained, extract_tar
 from gan_zoo.data.base import Split
 from gan_zoo.data.decode import Window, square_around
 from gan_zoo.data.encoded import EncodedImageDataModule, ImageFiles
@@ -29,29 +29,29 @@ HOMEPAGE = "http://vision.stanford.edu/aditya86/ImageNetDogs/"
 
 #: The three official archives. Sizes and SHA-256 digests as recorded by TensorFlow Datasets
 #: (``tensorflow_datasets/url_checksums/stanford_dogs.txt``).
-ARCHIVES: dict[str, Archive] = {
+ARCHIVES: dict[str, Resource] = {
     archive.name: archive
     for archive in (
-        Archive(
+        Resource(
             "images.tar",
-            HOMEPAGE + "images.tar",
-            793_579_520,
-            "a443fc2f9a851aa1a7b8e4fa4af94b8459fce2c9f5a2f4dd4669cf9673a4ec58",
-            ("Images",),
+            (HOMEPAGE + "images.tar",),
+            size=793_579_520,
+            sha256="a443fc2f9a851aa1a7b8e4fa4af94b8459fce2c9f5a2f4dd4669cf9673a4ec58",
+            contents=("Images",),
         ),
-        Archive(
+        Resource(
             "annotation.tar",
-            HOMEPAGE + "annotation.tar",
-            21_852_160,
-            "662ed36f707be6b195c2fda392d8e153e83af28cedc8e2134a649f198def30fd",
-            ("Annotation",),
+            (HOMEPAGE + "annotation.tar",),
+            size=21_852_160,
+            sha256="662ed36f707be6b195c2fda392d8e153e83af28cedc8e2134a649f198def30fd",
+            contents=("Annotation",),
         ),
-        Archive(
+        Resource(
             "lists.tar",
-            HOMEPAGE + "lists.tar",
-            481_280,
-            "34b47cacd9a98b5d150e084f24d29391c084c55272295ec65c85651bc35f4d6c",
-            ("train_list.mat", "test_list.mat"),
+            (HOMEPAGE + "lists.tar",),
+            size=481_280,
+            sha256="34b47cacd9a98b5d150e084f24d29391c084c55272295ec65c85651bc35f4d6c",
+            contents=("train_list.mat", "test_list.mat"),
         ),
     )
 }
@@ -175,20 +175,9 @@ class StanfordDogs(EncodedImageDataModule):
     folder: ClassVar[str] = "StanfordDogs"
 
     def __init__(
-        self,
-        data_dir: str | Path = "data",
-        image_size: int = 64,
-        channels: int | None = None,
-        batch_size: int = 64,
-        num_workers: int = 0,
-        download: bool = False,
-        val_split: float = 0.0,
-        seed: int = 0,
-        crop: Crop = "bbox",
-        box_margin: float = 0.0,
-        include_test: bool = False,
+        self, crop: Crop = "bbox", box_margin: float = 0.0, include_test: bool = False, **kwargs: Any
     ) -> None:
-        super().__init__(data_dir, image_size, channels, batch_size, num_workers, download, val_split, seed)
+        super().__init__(**kwargs)
         if crop not in ("bbox", "full"):
             raise ValueError(f"crop must be 'bbox' or 'full', got {crop!r}")
         if box_margin < 0:
@@ -196,7 +185,7 @@ class StanfordDogs(EncodedImageDataModule):
         self.crop, self.box_margin, self.include_test = crop, box_margin, include_test
 
     # ------------------------------------------------------------------ files
-    def _needed(self) -> list[Archive]:
+    def _needed(self) -> list[Resource]:
         names = ["images.tar", "lists.tar"] + (["annotation.tar"] if self.crop == "bbox" else [])
         return [ARCHIVES[name] for name in names]
 
@@ -213,13 +202,13 @@ class StanfordDogs(EncodedImageDataModule):
 
     def prepare_data(self) -> None:
         root = self.root
-        for archive in self._needed():
-            if archive.extracted(root):
-                continue
+        needed = [archive for archive in self._needed() if not archive.extracted(root)]
+        for archive in needed:
             if not (root / archive.name).is_file():
                 if not self.download:
                     continue  # setup says what is missing
-                download_verified(archive, root)
+                with explained("Stanford Dogs", [a.name for a in needed], root):
+                    download_verified(archive, root)
             extract_tar(root / archive.name, root)
 
     def _check_files(self, root: Path) -> None:

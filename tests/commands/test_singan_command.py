@@ -16,7 +16,7 @@ from gan_zoo.models import SinGAN
 def checkpoint(tmp_path_factory):
     """A SinGAN on a 16×24 photo, both scales touched by one update each."""
     root = tmp_path_factory.mktemp("singan")
-    data = SingleImage("rocket", max_size=24, steps_per_epoch=2)
+    data = SingleImage(image="rocket", max_size=24, steps_per_epoch=2)
     model = SinGAN(
         image_shape=data.image_shape, min_size=12, width=8, iterations_per_scale=1, n_critic=1, g_steps=1
     )

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import warnings
 from types import SimpleNamespace
 
 import pytest
+import pytorch_lightning as pl
 import torch
+from conftest import build_tiny, make_trainer
+from pytorch_lightning.callbacks import ModelCheckpoint
 from torch.utils.data import DataLoader
 
 from gan_zoo.data import Digits, InMemoryImages
@@ -157,3 +164,62 @@ def test_on_device_without_a_trainer_leaves_the_data_on_the_host():
 def test_on_device_refuses_worker_processes():
     with pytest.raises(ValueError, match="num_workers=0"):
         Digits(on_device=True, num_workers=2)
+
+
+class RecordLabels(pl.Callback):
+    """The labels of every training batch, in order (they identify the images: a proxy for the order)."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[int]] = []
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        self.batches.append(batch[1].tolist())
+
+
+def fit_recording(tmp_path, workers: int, ckpt_path=None) -> list[list[int]]:
+    """Two epochs of 5 batches of 16 digits, a checkpoint after every batch; the batches trained on."""
+    record = RecordLabels()
+    every_batch = ModelCheckpoint(tmp_path / "ckpt", "{step}", every_n_train_steps=1, save_top_k=-1)
+    trainer = make_trainer(
+        tmp_path,
+        max_epochs=2,
+        limit_train_batches=5,
+        callbacks=[record, every_batch],
+        enable_checkpointing=True,
+    )
+    data = Digits(image_size=16, batch_size=16, num_workers=workers, seed=3)
+    trainer.fit(build_tiny("GAN"), datamodule=data, ckpt_path=ckpt_path)
+    return record.batches
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+@pytest.mark.parametrize("batches_done", [3, 5], ids=["mid-epoch", "epoch-end"])
+def test_a_resumed_fit_trains_on_exactly_the_remaining_batches(workers, batches_done, tmp_path):
+    """Lightning saves and restores the loader's position (torchdata's StatefulDataLoader), so it has
+    no reason to warn that the loader is not resumable."""
+    uninterrupted = fit_recording(tmp_path / "a", workers)
+    checkpoint = tmp_path / "a" / "ckpt" / f"step={2 * batches_done}.ckpt"  # 2 optimizer steps a batch
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        resumed = fit_recording(tmp_path / "b", workers, ckpt_path=checkpoint)
+    assert resumed == uninterrupted[batches_done:]
+    assert uninterrupted[5:] != uninterrupted[:5]  # epoch 1 has its own order
+    assert not [w for w in caught if "not resumable" in str(w.message)]
+
+
+def test_building_the_loaders_warns_about_nothing():
+    """No warning a user cannot act on (torchdata's loader calls a torch API that torch deprecates)."""
+    code = (
+        "from gan_zoo.data import Digits\n"
+        "data = Digits(image_size=8, val_split=0.1)\n"
+        "data.setup()\n"
+        "data.train_dataloader(), data.val_dataloader(), data.test_dataloader()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "default", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "JSONARGPARSE_DEPRECATION_WARNINGS": "off"},
+    )
+    assert result.returncode == 0 and result.stderr == "", result.stderr

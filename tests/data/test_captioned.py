@@ -32,7 +32,7 @@ def folder(tmp_path):
 
 def test_folder_batches_pair_each_image_with_its_own_captions_and_others(folder):
     root, captions = folder
-    data = CaptionedImages(root, image_size=8, batch_size=3, captions_per_sample=2)
+    data = CaptionedImages(data_dir=root, image_size=8, batch_size=3, captions_per_sample=2)
     assert data.image_shape == (3, 8, 8) and data.num_classes is None
     data.setup("fit")
     own = {100 * i: set(c) for i, c in enumerate(captions.values())}
@@ -50,10 +50,10 @@ def test_folder_batches_pair_each_image_with_its_own_captions_and_others(folder)
 def test_missing_files_are_named(folder, tmp_path_factory):
     root, _ = folder
     with pytest.raises(DatasetNotFoundError, match=r"captions\.json"):
-        CaptionedImages(tmp_path_factory.mktemp("empty")).setup("fit")
+        CaptionedImages(data_dir=tmp_path_factory.mktemp("empty")).setup("fit")
     (root / "c.png").unlink()
     with pytest.raises(FileNotFoundError, match=r"c\.png is listed in the captions file"):
-        CaptionedImages(root, image_size=8).setup("fit")
+        CaptionedImages(data_dir=root, image_size=8).setup("fit")
 
 
 def test_mismatching_captions_come_from_another_class():

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import tarfile
+
 import numpy as np
 import pytest
 import torch
@@ -39,17 +42,44 @@ def test_missing_batches_are_listed(tmp_path):
     assert "cifar-10-python.tar.gz" in str(error.value)
 
 
-def test_download_fetches_the_official_archive_with_md5(tmp_path, monkeypatch):
-    calls = []
+def official_archive(tmp_path) -> bytes:
+    """``cifar-10-python.tar.gz`` as released: the folder ``cifar-10-batches-py`` in a gzipped tar."""
+    write_cifar10(tmp_path / "release")
+    with tarfile.open(tmp_path / "archive.tar.gz", "w:gz") as tar:
+        tar.add(tmp_path / "release" / "cifar-10-batches-py", arcname="cifar-10-batches-py")
+    return (tmp_path / "archive.tar.gz").read_bytes()
 
-    def fake_download(url, root, md5):
-        calls.append((url, md5))
-        write_cifar10(tmp_path)
 
-    monkeypatch.setattr("gan_zoo.data.cifar.download_and_extract_archive", fake_download)
-    dm = CIFAR10(data_dir=tmp_path, download=True)
+def test_download_fetches_the_official_archive_checks_its_md5_and_unpacks_it(tmp_path, monkeypatch):
+    archive = official_archive(tmp_path)
+    asked = []
+
+    def fake_download(url, root, filename):
+        asked.append(url)
+        (root / filename).write_bytes(archive)
+
+    monkeypatch.setattr("gan_zoo.data.archives.download_url", fake_download)
+    monkeypatch.setattr(CIFAR10, "archive_md5", hashlib.md5(archive).hexdigest())
+    dm = CIFAR10(data_dir=tmp_path / "data", download=True)
     dm.prepare_data()
     dm.prepare_data()  # second call finds the files
-    assert calls == [(CIFAR10.url, "c58f30108f718f92721af3b95e74349a")]
+    assert asked == ["https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"]
     dm.setup("fit")
-    assert np.prod(dm.train_set.images.shape[1:]) == 3072
+    assert np.prod(dm.train_set.images.shape[1:]) == 3072 and len(dm.train_set) == 40
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == [
+        "cifar-10-batches-py",
+        "cifar-10-python.tar.gz",
+    ]
+
+
+def test_a_corrupt_download_is_deleted_and_named_with_the_expected_md5(tmp_path, monkeypatch):
+    monkeypatch.setattr(
+        "gan_zoo.data.archives.download_url",
+        lambda url, root, filename: (root / filename).write_bytes(b"x"),
+    )
+    with pytest.raises(DatasetNotFoundError) as error:
+        CIFAR10(data_dir=tmp_path / "data", download=True).prepare_data()
+    assert f"md5 {hashlib.md5(b'x').hexdigest()}, expected c58f30108f718f92721af3b95e74349a" in str(
+        error.value
+    )
+    assert not (tmp_path / "data").exists()

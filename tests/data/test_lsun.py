@@ -39,7 +39,7 @@ def files_under(*roots):
 
 def test_reads_one_category_unlabelled(tmp_path):
     records = write_lsun(tmp_path)
-    dm = LSUN(tmp_path, image_size=64, batch_size=4)
+    dm = LSUN(data_dir=tmp_path, image_size=64, batch_size=4)
     assert dm.num_classes is None and dm.image_shape == (3, 64, 64)
     dm.setup("fit")
     assert len(dm.train_set) == len(records) and dm.quirks["train"] == {}
@@ -51,7 +51,7 @@ def test_reads_one_category_unlabelled(tmp_path):
 @pytest.mark.parametrize("size", [32, 64, 128])
 def test_sizes_and_gray(tmp_path, size):
     write_lsun(tmp_path, n=2)
-    dm = LSUN(tmp_path, image_size=size, channels=1, batch_size=2)
+    dm = LSUN(data_dir=tmp_path, image_size=size, channels=1, batch_size=2)
     dm.setup("fit")
     images, _ = next(iter(dm.train_dataloader()))
     assert images.shape == (2, 1, size, size)
@@ -60,7 +60,7 @@ def test_sizes_and_gray(tmp_path, size):
 def test_several_categories_are_labelled_in_order(tmp_path):
     write_lsun(tmp_path, "tower", n=3, seed=1)
     write_lsun(tmp_path, "bedroom", n=5, seed=2)
-    dm = LSUN(tmp_path, categories=["tower", "bedroom"])
+    dm = LSUN(data_dir=tmp_path, categories=["tower", "bedroom"])
     assert dm.num_classes == 2 and dm.classes == ("tower", "bedroom")
     dm.setup("fit")
     assert dm.train_set.labels.tolist() == [0] * 3 + [1] * 5
@@ -69,7 +69,7 @@ def test_several_categories_are_labelled_in_order(tmp_path):
 def test_max_images_caps_each_category_in_key_order(tmp_path):
     towers = write_lsun(tmp_path, "tower", n=6, seed=1)
     write_lsun(tmp_path, "bedroom", n=6, seed=2)
-    dm = LSUN(tmp_path, categories=["tower", "bedroom"], max_images=4)
+    dm = LSUN(data_dir=tmp_path, categories=["tower", "bedroom"], max_images=4)
     dm.setup("fit")
     assert dm.train_set.labels.tolist() == [0] * 4 + [1] * 4
     assert [dm.train_set.keys[i] for i in range(4)] == list(towers)[:4]
@@ -78,14 +78,14 @@ def test_max_images_caps_each_category_in_key_order(tmp_path):
 def test_test_split_reads_the_val_database(tmp_path):
     write_lsun(tmp_path, split="train", n=5)
     write_lsun(tmp_path, split="val", n=3, seed=9)
-    dm = LSUN(tmp_path)
+    dm = LSUN(data_dir=tmp_path)
     dm.setup()
     assert len(dm.train_set) == 5 and len(dm.test_set) == 3
 
 
 def test_jpeg_values_of_the_first_release(tmp_path):
     records = write_lsun(tmp_path, n=3, fmt="JPEG")
-    dm = LSUN(tmp_path, image_size=32)
+    dm = LSUN(data_dir=tmp_path, image_size=32)
     dm.setup("fit")
     first = next(iter(records.values()))
     expected = centre_square(first, 32, whole_pixels=False)
@@ -94,7 +94,7 @@ def test_jpeg_values_of_the_first_release(tmp_path):
 
 def test_databases_in_an_lsun_subfolder_are_found(tmp_path):
     write_lsun(tmp_path / "lsun", n=2)
-    dm = LSUN(tmp_path)
+    dm = LSUN(data_dir=tmp_path)
     dm.setup("fit")
     assert dm.train_set.databases == [tmp_path / "lsun" / "bedroom_train_lmdb"]
 
@@ -104,7 +104,7 @@ def test_nothing_is_written_anywhere(tmp_path, monkeypatch):
     (tmp_path / "cwd").mkdir()
     monkeypatch.chdir(tmp_path / "cwd")
     before = {p: p.stat().st_mtime_ns for p in files_under(tmp_path)}
-    dm = LSUN(tmp_path / "data", batch_size=4, num_workers=2)
+    dm = LSUN(data_dir=tmp_path / "data", batch_size=4, num_workers=2)
     dm.setup("fit")
     for _ in dm.train_dataloader():
         pass
@@ -113,7 +113,7 @@ def test_nothing_is_written_anywhere(tmp_path, monkeypatch):
 
 def test_missing_database_says_what_to_fetch_and_where(tmp_path):
     with pytest.raises(DatasetNotFoundError) as error:
-        LSUN(tmp_path, categories=["bedroom", "kitchen"]).setup("fit")
+        LSUN(data_dir=tmp_path, categories=["bedroom", "kitchen"]).setup("fit")
     message = str(error.value)
     for part in (
         "bedroom_train_lmdb",
@@ -130,7 +130,7 @@ def test_missing_database_says_what_to_fetch_and_where(tmp_path):
 def test_a_downloaded_zip_is_pointed_out(tmp_path):
     (tmp_path / "bedroom_train_lmdb.zip").write_bytes(b"PK")
     with pytest.raises(DatasetNotFoundError, match=r"Found bedroom_train_lmdb\.zip: unzip it there"):
-        LSUN(tmp_path).setup("fit")
+        LSUN(data_dir=tmp_path).setup("fit")
 
 
 def test_unknown_category_lists_the_valid_ones():
@@ -146,7 +146,7 @@ def bad_records():
 
 def test_verify_images_skips_bad_values_at_setup(tmp_path):
     records = write_lsun(tmp_path, n=4, extra=bad_records())
-    dm = LSUN(tmp_path, verify_images=True)
+    dm = LSUN(data_dir=tmp_path, verify_images=True)
     dm.setup("fit")
     assert len(dm.train_set) == len(records) - 3
     assert dm.quirks["train"] == {"empty_value": 1, "unreadable": 1, "truncated": 1}
@@ -154,7 +154,7 @@ def test_verify_images_skips_bad_values_at_setup(tmp_path):
 
 def test_without_verification_bad_values_are_replaced_while_training(tmp_path):
     write_lsun(tmp_path, n=4, extra=bad_records())
-    dm = LSUN(tmp_path, batch_size=7)
+    dm = LSUN(data_dir=tmp_path, batch_size=7)
     dm.setup("fit")
     assert len(dm.train_set) == 7  # keys only: nothing decoded at setup
     with pytest.warns(UnreadableSampleWarning, match=r"bedroom_train_lmdb\[!bad-1-empty\]"):
@@ -164,7 +164,8 @@ def test_without_verification_bad_values_are_replaced_while_training(tmp_path):
 
 def test_datasets_on_one_database_share_its_environment(tmp_path):
     write_lsun(tmp_path, n=2)
-    first, second = LSUN(tmp_path), LSUN(tmp_path)  # lmdb refuses to open one environment twice
+    # lmdb refuses to open one environment twice
+    first, second = LSUN(data_dir=tmp_path), LSUN(data_dir=tmp_path)
     first.setup("fit")
     second.setup("fit")
     clone = pickle.loads(pickle.dumps(first.train_set))  # as a spawned worker would get it
@@ -173,7 +174,7 @@ def test_datasets_on_one_database_share_its_environment(tmp_path):
 
 def test_each_forked_worker_opens_its_own_environment(tmp_path):
     write_lsun(tmp_path, n=8)
-    dm = LSUN(tmp_path)
+    dm = LSUN(data_dir=tmp_path)
     dm.setup("fit")
     parent = [dm.train_set[i][0] for i in range(8)]  # the parent has an environment open now
     loader = DataLoader(

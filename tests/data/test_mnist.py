@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+import torchvision
 from fixtures import write_mnist_family
 from torchvision.datasets.mnist import read_image_file
 
@@ -96,23 +98,58 @@ def test_download_is_skipped_when_files_exist(tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("must not download")
 
-    monkeypatch.setattr("torchvision.datasets.MNIST", fail)
+    monkeypatch.setattr("gan_zoo.data.archives.download_url", fail)
     MNIST(data_dir=tmp_path, download=True).prepare_data()
 
 
-def test_download_uses_torchvision(tmp_path, monkeypatch):
-    calls = []
+def serve(files: dict[str, bytes], monkeypatch) -> list[str]:
+    """Answer downloads from ``files`` (by file name) instead of the network; returns the URLs asked for."""
+    asked = []
 
-    def fake_mnist(root, train, download):
-        calls.append((root, train, download))
-        write_mnist_family(Path(root) / "MNIST" / "raw", gz=False)
+    def fake_download(url, root, filename):
+        asked.append(url)
+        (root / filename).write_bytes(files[url.rsplit("/", 1)[1]])
 
-    monkeypatch.setattr("torchvision.datasets.MNIST", fake_mnist)
-    dm = MNIST(data_dir=tmp_path, download=True)
+    monkeypatch.setattr("gan_zoo.data.archives.download_url", fake_download)
+    return asked
+
+
+@pytest.mark.parametrize("cls", [MNIST, FashionMNIST])
+def test_download_fetches_torchvisions_files_and_checks_their_md5(cls, tmp_path, monkeypatch):
+    monkeypatch.setattr(cls, "system_dirs", ())
+    write_mnist_family(tmp_path / "server")
+    files = {path.name: path.read_bytes() for path in (tmp_path / "server").iterdir()}
+    library = getattr(torchvision.datasets, cls.folder)
+    md5s = {name: hashlib.md5(data).hexdigest() for name, data in files.items()}
+    monkeypatch.setattr(library, "resources", [(name, md5s[name]) for name, _ in library.resources])
+    asked = serve(files, monkeypatch)
+    dm = cls(data_dir=tmp_path / "data", download=True)
     dm.prepare_data()
+    assert asked == [library.mirrors[0] + name for name, _ in library.resources]
+    dm.prepare_data()  # nothing left to fetch
+    assert len(asked) == 4
     dm.setup("fit")
-    assert calls == [(str(tmp_path), True, True)]  # files present after the first call
     assert len(dm.train_set) == 20
+    assert sorted(p.name for p in (tmp_path / "data" / cls.folder / "raw").iterdir()) == sorted(files)
+
+
+def test_a_download_with_the_wrong_md5_is_deleted_and_the_next_mirror_tried(tmp_path, monkeypatch):
+    write_mnist_family(tmp_path / "server")
+    files = {path.name: path.read_bytes() for path in (tmp_path / "server").iterdir()}
+    first, expected = torchvision.datasets.MNIST.resources[0]  # the official md5: the fixture has another
+    asked = serve(files, monkeypatch)
+    with pytest.raises(DatasetNotFoundError) as error:
+        MNIST(data_dir=tmp_path / "data", download=True).prepare_data()
+    message = str(error.value)
+    assert message.startswith(f"MNIST: the download of {first} failed its check, deleted (")
+    for mirror in torchvision.datasets.MNIST.mirrors:
+        assert (
+            f"{mirror}{first}: corrupt, md5 {hashlib.md5(files[first]).hexdigest()}, expected {expected}"
+            in message
+        )
+    assert str(tmp_path / "data" / "MNIST" / "raw") in message and "download: false" in message
+    assert asked == [mirror + first for mirror in torchvision.datasets.MNIST.mirrors]
+    assert not (tmp_path / "data").exists()  # no bad file, no folder left behind
 
 
 @pytest.mark.real_data

@@ -21,7 +21,7 @@ def test_default_photo_ships_with_scikit_image_and_is_scaled_to_fit():
 def test_every_batch_holds_copies_of_the_image(tmp_path):
     pixels = np.random.default_rng(0).integers(0, 256, (12, 20, 3), dtype=np.uint8)
     Image.fromarray(pixels).save(tmp_path / "photo.png")
-    data = SingleImage(str(tmp_path / "photo.png"), max_size=None, batch_size=2, steps_per_epoch=5)
+    data = SingleImage(image=str(tmp_path / "photo.png"), max_size=None, batch_size=2, steps_per_epoch=5)
     data.setup("fit")
     batches = list(data.train_dataloader())
     assert len(batches) == 5
@@ -42,7 +42,7 @@ def test_gray_and_rgba_files_and_channel_conversion(tmp_path):
     assert load_image(tmp_path / "gray.png", channels=3).shape == (3, 6, 8)
     rgba = load_image(tmp_path / "rgba.png")
     assert rgba.shape == (3, 6, 8) and rgba.unique().tolist() == [100]  # alpha dropped
-    assert SingleImage(str(tmp_path / "gray.png"), channels=None).image_shape == (1, 6, 8)
+    assert SingleImage(image=str(tmp_path / "gray.png"), channels=None).image_shape == (1, 6, 8)
 
 
 def test_images_are_never_scaled_up():
@@ -55,7 +55,7 @@ def test_missing_images_name_the_choices():
     with pytest.raises(
         FileNotFoundError, match=r"neither an image file nor a scikit-image sample \(.*rocket"
     ):
-        SingleImage("rockett").image_shape  # noqa: B018
+        SingleImage(image="rockett").image_shape  # noqa: B018
     with pytest.raises(FileNotFoundError, match="no image file at"):
         load_image("photos/missing.png")
     with pytest.raises(ValueError, match="steps_per_epoch"):

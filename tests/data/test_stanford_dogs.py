@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import shutil
 
@@ -18,7 +19,7 @@ from image_fixtures import (
 )
 
 from gan_zoo.data import DatasetNotFoundError, StanfordDogs
-from gan_zoo.data.archives import Archive, IntegrityError
+from gan_zoo.data.archives import IntegrityError
 from gan_zoo.data.decode import square_around
 from gan_zoo.data.stanford_dogs import ARCHIVES, BREED_FOLDERS, read_boxes, read_list
 
@@ -58,7 +59,7 @@ def test_boxes_from_voc_xml(tmp_path):
 
 def test_bbox_crops_one_sample_per_box(tmp_path):
     images = write_stanford_dogs(tmp_path, clean_dogs())
-    dm = StanfordDogs(tmp_path, image_size=32, batch_size=4)
+    dm = StanfordDogs(data_dir=tmp_path, image_size=32, batch_size=4)
     dm.setup()
     train = [im for im in images if im.split == "train"]
     assert len(dm.train_set) == sum(len(im.boxes) for im in train)
@@ -76,7 +77,7 @@ def test_bbox_crops_one_sample_per_box(tmp_path):
 def test_box_windows_are_squares_around_the_box_with_margin(tmp_path):
     images = write_stanford_dogs(tmp_path, clean_dogs(breeds=(5,), per_breed=1, test_per_breed=0))
     image = images[0]
-    dm = StanfordDogs(tmp_path, box_margin=0.1)
+    dm = StanfordDogs(data_dir=tmp_path, box_margin=0.1)
     dm.setup("fit")
     x0, y0, x1, y1 = image.boxes[0]
     mx, my = 0.1 * (x1 - x0), 0.1 * (y1 - y0)
@@ -87,7 +88,7 @@ def test_box_windows_are_squares_around_the_box_with_margin(tmp_path):
 def test_full_crop_is_one_centre_square_per_image(tmp_path):
     images = write_stanford_dogs(tmp_path, clean_dogs())
     (tmp_path / "Annotation").rename(tmp_path / "elsewhere")  # full crops need no annotations
-    dm = StanfordDogs(tmp_path, crop="full")
+    dm = StanfordDogs(data_dir=tmp_path, crop="full")
     dm.setup("fit")
     train = [im for im in images if im.split == "train"]
     assert len(dm.train_set) == len(train)
@@ -99,7 +100,7 @@ def test_full_crop_is_one_centre_square_per_image(tmp_path):
 @pytest.mark.parametrize("size", [32, 64, 128])
 def test_sizes(tmp_path, size):
     write_stanford_dogs(tmp_path, clean_dogs(breeds=(0,), per_breed=1, test_per_breed=0))
-    dm = StanfordDogs(tmp_path, image_size=size, batch_size=1)
+    dm = StanfordDogs(data_dir=tmp_path, image_size=size, batch_size=1)
     dm.setup("fit")
     images, labels = next(iter(dm.train_dataloader()))
     assert images.shape == (1, 3, size, size) and labels.dtype == torch.long
@@ -107,7 +108,7 @@ def test_sizes(tmp_path, size):
 
 def test_include_test_trains_on_both_lists(tmp_path):
     images = write_stanford_dogs(tmp_path, clean_dogs())
-    dm = StanfordDogs(tmp_path, include_test=True)
+    dm = StanfordDogs(data_dir=tmp_path, include_test=True)
     dm.setup()
     assert len(dm.train_set) == sum(len(im.boxes) for im in images)
     assert len(dm.test_set) == sum(len(im.boxes) for im in images if im.split == "test")
@@ -115,7 +116,7 @@ def test_include_test_trains_on_both_lists(tmp_path):
 
 def test_every_quirk_is_counted_and_the_epoch_runs(tmp_path):
     _, samples = write_messy_dogs(tmp_path)
-    dm = StanfordDogs(tmp_path, batch_size=2)
+    dm = StanfordDogs(data_dir=tmp_path, batch_size=2)
     dm.setup("fit")
     assert dict(dm.quirks["train"]) == MESSY_DOGS_QUIRKS
     assert len(dm.train_set) == samples
@@ -125,7 +126,7 @@ def test_every_quirk_is_counted_and_the_epoch_runs(tmp_path):
 
 def test_clamped_box_stays_inside_the_image(tmp_path):
     images, _ = write_messy_dogs(tmp_path)
-    dm = StanfordDogs(tmp_path)
+    dm = StanfordDogs(data_dir=tmp_path)
     dm.setup("fit")
     clamped = next(i for i in range(len(dm.train_set)) if dm.train_set.describe(i).endswith(images[1].file))
     x0, y0, x1, y1 = dm.train_set.windows[clamped]
@@ -134,7 +135,7 @@ def test_clamped_box_stays_inside_the_image(tmp_path):
 
 def test_data_dir_may_hold_a_stanford_dogs_folder(tmp_path):
     write_stanford_dogs(tmp_path / "StanfordDogs", clean_dogs(breeds=(0,)))
-    dm = StanfordDogs(tmp_path)
+    dm = StanfordDogs(data_dir=tmp_path)
     dm.setup("fit")
     assert dm.root == tmp_path / "StanfordDogs" and len(dm.train_set) > 0
 
@@ -142,7 +143,7 @@ def test_data_dir_may_hold_a_stanford_dogs_folder(tmp_path):
 def test_archives_are_extracted_by_prepare_data(tmp_path):
     images = write_stanford_dogs(tmp_path, clean_dogs(), archives=True)
     assert not (tmp_path / "Images").exists()
-    dm = StanfordDogs(tmp_path)
+    dm = StanfordDogs(data_dir=tmp_path)
     with pytest.raises(DatasetNotFoundError, match="not unpacked: call prepare_data"):
         dm.setup("fit")
     dm.prepare_data()
@@ -155,14 +156,14 @@ def test_archives_are_extracted_by_prepare_data(tmp_path):
 def test_extraction_never_overwrites(tmp_path):
     write_stanford_dogs(tmp_path, clean_dogs(breeds=(0,)), archives=True)
     (tmp_path / "train_list.mat").write_bytes(b"mine")
-    StanfordDogs(tmp_path).prepare_data()
+    StanfordDogs(data_dir=tmp_path).prepare_data()
     assert (tmp_path / "train_list.mat").read_bytes() == b"mine"  # lists.tar's copy not written over it
     assert (tmp_path / "test_list.mat").is_file()  # lists.tar was extracted: test_list.mat was missing
 
 
 def test_missing_dataset_names_the_archives_and_the_site(tmp_path):
     with pytest.raises(DatasetNotFoundError) as error:
-        StanfordDogs(tmp_path).setup("fit")
+        StanfordDogs(data_dir=tmp_path).setup("fit")
     message = str(error.value)
     for name in ("images.tar", "lists.tar", "annotation.tar", "vision.stanford.edu/aditya86/ImageNetDogs"):
         assert name in message
@@ -171,7 +172,7 @@ def test_missing_dataset_names_the_archives_and_the_site(tmp_path):
 
 def test_full_crop_does_not_ask_for_annotations(tmp_path):
     with pytest.raises(DatasetNotFoundError) as error:
-        StanfordDogs(tmp_path, crop="full").setup("fit")
+        StanfordDogs(data_dir=tmp_path, crop="full").setup("fit")
     assert "annotation.tar" not in str(error.value)
 
 
@@ -180,7 +181,7 @@ def fake_official_archives(source, monkeypatch):
     downloads = []
     for name, archive in list(ARCHIVES.items()):
         data = (source / name).read_bytes()
-        fake = Archive(name, archive.url, len(data), hashlib.sha256(data).hexdigest(), archive.contents)
+        fake = dataclasses.replace(archive, size=len(data), sha256=hashlib.sha256(data).hexdigest())
         monkeypatch.setitem(ARCHIVES, name, fake)
 
     def fake_download(url, root, filename):
@@ -194,7 +195,7 @@ def fake_official_archives(source, monkeypatch):
 def test_download_checks_and_extracts_the_official_archives(tmp_path, monkeypatch):
     write_stanford_dogs(tmp_path / "server", clean_dogs(), archives=True)
     downloads = fake_official_archives(tmp_path / "server", monkeypatch)
-    dm = StanfordDogs(tmp_path / "data", download=True)
+    dm = StanfordDogs(data_dir=tmp_path / "data", download=True)
     dm.prepare_data()
     assert sorted(downloads) == sorted(f"{a.url}" for a in ARCHIVES.values())
     assert all(url.startswith("http://vision.stanford.edu/aditya86/ImageNetDogs/") for url in downloads)
@@ -209,8 +210,15 @@ def test_corrupt_download_is_deleted_and_reported(tmp_path, monkeypatch):
     fake_official_archives(tmp_path / "server", monkeypatch)
     data = (tmp_path / "server" / "lists.tar").read_bytes()
     (tmp_path / "server" / "lists.tar").write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # same size
-    with pytest.raises(IntegrityError, match="sha256"):
-        StanfordDogs(tmp_path / "data", download=True, crop="full").prepare_data()
+    with pytest.raises(DatasetNotFoundError) as error:
+        StanfordDogs(data_dir=tmp_path / "data", download=True, crop="full").prepare_data()
+    assert isinstance(error.value.__cause__, IntegrityError)
+    expected = ARCHIVES["lists.tar"].sha256
+    assert "the download of lists.tar failed its check, deleted (" in str(error.value)
+    assert (
+        f"sha256 {hashlib.sha256(data[:-1] + bytes([data[-1] ^ 1])).hexdigest()}, expected {expected}"
+        in str(error.value)
+    )
     root = tmp_path / "data" / "StanfordDogs"
     assert not (root / "lists.tar").exists() and not (root / "lists.tar.part").exists()
 
@@ -220,7 +228,7 @@ def test_damaged_archive_gives_a_clear_error(tmp_path):
     data = (tmp_path / "images.tar").read_bytes()
     (tmp_path / "images.tar").write_bytes(data[: len(data) // 3])
     with pytest.raises(OSError, match=r"cannot extract .*images\.tar"):
-        StanfordDogs(tmp_path).prepare_data()
+        StanfordDogs(data_dir=tmp_path).prepare_data()
     assert not (tmp_path / "Images").exists()
 
 
