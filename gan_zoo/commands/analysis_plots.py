@@ -80,7 +80,7 @@ def resolution_plot(report: dict[str, Any], path: Path) -> None:
     curve.set_ylabel(f"accuracy of classifier '{report['classifier']}' (%)")
     curve.set_title(_title(report), fontsize=10)
     curve.grid(alpha=0.3)
-    curve.legend(loc="lower right")
+    curve.legend(loc="upper left")
 
     native = next((r for r in rows if r["size"] == report["native_size"]), rows[-1])
     low = rows[0]

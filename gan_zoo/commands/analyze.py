@@ -281,6 +281,7 @@ def analyze_features(
         results += probe(
             name, extractor, splits, args.labels_per_class,
             repeats=args.repeats, c_grid=args.c_grid, batch_size=args.batch_size, seed=args.seed,
+            show_progress=not args.no_progress,
         )  # fmt: skip
     layers = extractors["discriminator"].layers_seen
     return {
@@ -332,6 +333,11 @@ def analyze_resolution(
     args: argparse.Namespace, model: AdversarialModule, data: ImageDataModule
 ) -> dict[str, Any]:
     classifier = build_feature_extractor(args.classifier or snake_case(type(data).__name__))
+    if classifier.num_logits != model.num_classes:
+        raise ConfigError(
+            f"classifier '{classifier.name}' knows {classifier.num_logits} classes, the model "
+            f"{model.num_classes}; give --classifier one of the model's classes"
+        )
     native = model.image_shape[-1]
     sizes = args.sizes or [native // 2**i for i in range(int(math.log2(native)) - 1) if native // 2**i >= 4]
     generated = discriminability_by_resolution(

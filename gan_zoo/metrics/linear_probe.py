@@ -37,6 +37,7 @@ from torch import Tensor, nn
 
 from gan_zoo.data import normalize
 from gan_zoo.data.semi_supervised import choose_labelled
+from gan_zoo.metrics.streams import progress
 
 #: Modules whose outputs are a layer's activations.
 ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.PReLU)
@@ -235,6 +236,7 @@ def probe(
     c_grid: Sequence[float] = DEFAULT_C_GRID,
     batch_size: int = 250,
     seed: int = 0,
+    show_progress: bool = False,
 ) -> list[ProbeResult]:
     """The L2-SVM's test accuracy on ``features`` for each number of labels per class.
 
@@ -258,13 +260,14 @@ def probe(
         val_acc = np.zeros((len(group), len(c_grid)))
         test_acc = np.zeros((len(group), len(c_grid)))
         not_converged = 0
-        for r, subset in enumerate(group):
+        fits = [(r, j) for r in range(len(group)) for j in range(len(c_grid))]
+        for r, j in progress(fits, len(fits), f"{name}, {k or 'all'} per class: SVM fits", show_progress):
+            subset, c = group[r], c_grid[j]
             x, y = pool_x[row[subset].numpy()], pool_labels[subset].numpy()
-            for j, c in enumerate(c_grid):
-                svm, converged = fit_svm(x, y, c, seed)
-                not_converged += not converged
-                val_acc[r, j] = float(np.mean(svm.predict(val_x) == val_y))
-                test_acc[r, j] = float(np.mean(svm.predict(test_x) == test_y))
+            svm, converged = fit_svm(x, y, c, seed)
+            not_converged += not converged
+            val_acc[r, j] = float(np.mean(svm.predict(val_x) == val_y))
+            test_acc[r, j] = float(np.mean(svm.predict(test_x) == test_y))
         best = int(np.argmax(val_acc.mean(axis=0)))
         results.append(
             ProbeResult(
