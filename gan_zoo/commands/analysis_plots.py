@@ -67,7 +67,8 @@ def features_plot(report: dict[str, Any], path: Path) -> None:
 
 def resolution_plot(report: dict[str, Any], path: Path) -> None:
     """Left: accuracy against resolution for samples and real images (AC-GAN Figure 2, top). Right: per
-    class, accuracy at the lowest resolution against the native one (Figure 2, bottom)."""
+    class, accuracy at the next resolution below the native one against the native one (Figure 2,
+    bottom)."""
     figure, (curve, scatter) = _figure(2)
     rows = sorted(report["rows"], key=lambda r: r["size"])
     sizes = [r["size"] for r in rows]
@@ -83,7 +84,8 @@ def resolution_plot(report: dict[str, Any], path: Path) -> None:
     curve.legend(loc="upper left")
 
     native = next((r for r in rows if r["size"] == report["native_size"]), rows[-1])
-    low = rows[0]
+    below = [r for r in rows if r["size"] < native["size"]]
+    low = below[-1] if below else rows[0]
     x = [100 * v for v in low["generated_per_class"].values()]
     y = [100 * v for v in native["generated_per_class"].values()]
     scatter.scatter(x, y, color="tab:blue")
