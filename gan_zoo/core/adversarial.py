@@ -23,12 +23,14 @@ from gan_zoo.core.distributed import prepare_for_distributed
 from gan_zoo.core.ema import ExponentialMovingAverage
 from gan_zoo.core.latent import LatentPrior, draw_latent
 from gan_zoo.core.optimizers import DEFAULT_ADAM, build_optimizer, build_scheduler
+from gan_zoo.core.performance import cpu_flags, slow_bf16_warning
 from gan_zoo.core.step import Step
 from gan_zoo.core.training_log import TrainingLog
 from gan_zoo.lightning_compat import (
     LightningModule,
     LRSchedulerCallable,
     OptimizerCallable,
+    rank_zero_warn,
     save_arguments_as_hyperparameters,
     should_write_step_logs,
 )
@@ -301,6 +303,10 @@ class AdversarialModule(LightningModule, metaclass=DeclaredArguments):
     def setup(self, stage: str) -> None:
         if stage == "fit":
             prepare_for_distributed(self.trainer)  # per-process noise; plain DDP made GAN-safe
+        device = self.trainer.strategy.root_device.type
+        warning = slow_bf16_warning(str(self.trainer.precision), device, cpu_flags())
+        if warning:
+            rank_zero_warn(warning)
 
     def configure_optimizers(self) -> Any:
         optimizers, schedulers = [], []
