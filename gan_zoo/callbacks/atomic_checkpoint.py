@@ -66,6 +66,7 @@ class AtomicModelCheckpoint(ModelCheckpoint):
             durable_replace(partial, filepath)
         trainer.strategy.barrier("atomic_checkpoint")
         self._last_checkpoint_saved = filepath
+        self._saved_step = trainer.global_step
 
     @staticmethod
     def _link_checkpoint(trainer: pl.Trainer, filepath: str, linkpath: str) -> None:
@@ -85,7 +86,7 @@ class AtomicModelCheckpoint(ModelCheckpoint):
         filepath = Path(self.format_checkpoint_name({}, self.CHECKPOINT_NAME_LAST))
         self.last_model_path = str(filepath)  # part of this callback's saved state
         save_atomically(trainer, filepath)
-        self._last_global_step_saved = trainer.global_step
+        self._last_global_step_saved = self._saved_step = trainer.global_step  # nothing more to save here
         return filepath
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -102,7 +103,9 @@ class AtomicModelCheckpoint(ModelCheckpoint):
         super().on_train_batch_end(trainer, as_automatic_optimization(pl_module), outputs, batch, batch_idx)
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        # Lightning writes last.ckpt here when this fit saved nothing. A resumed run that found training
-        # finished trains nothing: the checkpoint it resumed from already holds its state.
-        if trainer.global_step != getattr(self, "_first_step", None):
-            super().on_train_end(trainer, pl_module)
+        # Lightning writes last.ckpt here only when this fit saved nothing at all, so with a time
+        # interval the final weights were never saved. Here they are whenever they are not on disk yet;
+        # a resumed run that found training finished trains nothing and writes nothing.
+        trained = trainer.global_step != getattr(self, "_first_step", None)
+        if self.save_last and trained and getattr(self, "_saved_step", None) != trainer.global_step:
+            self.save_last_now(trainer)

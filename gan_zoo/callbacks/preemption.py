@@ -27,6 +27,7 @@ from typing import Any
 import torch
 
 from gan_zoo.callbacks.atomic_checkpoint import AtomicModelCheckpoint, save_atomically
+from gan_zoo.errors import ConfigError
 from gan_zoo.lightning_compat import Callback
 
 
@@ -53,7 +54,9 @@ class PreemptionCheckpoint(Callback):
     def __init__(self, signals: Sequence[str] = ("SIGTERM",)) -> None:
         unknown = [name for name in signals if not isinstance(getattr(signal, name, None), signal.Signals)]
         if unknown:
-            raise ValueError(f"unknown signal names {unknown}; use names such as SIGTERM or SIGUSR1")
+            raise ConfigError(
+                f"preemption.signals: unknown signal names {unknown}; use names such as SIGTERM or SIGUSR1"
+            )
         self.signals = [signal.Signals[name] for name in signals]
         self.received: int | None = None
         self._original: dict[int, Any] = {}
