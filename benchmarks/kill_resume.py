@@ -157,6 +157,15 @@ def final_state(cwd: Path) -> dict[str, torch.Tensor]:
     return state
 
 
+def resume_point(cwd: Path) -> int:
+    """The global step ``--ckpt_path last`` resumes the newest run in ``cwd`` from (0: from scratch)."""
+    from gan_zoo.run_dir import newest_checkpoint
+
+    newest = max((cwd / RUNS).glob("*/version_*"), key=lambda p: int(p.name.split("_")[1]))
+    found, _ = newest_checkpoint(newest / "checkpoints")
+    return torch.load(found, map_location="cpu", weights_only=True)["global_step"] if found else 0
+
+
 def differences(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> list[str]:
     if a.keys() != b.keys():
         return sorted(a.keys() ^ b.keys())
@@ -184,7 +193,7 @@ def trial(
     for k, delay in enumerate(delays):
         if not run_and_kill([*args, "--ckpt_path", "last"] if k else args, cwd, delay, sig):
             break  # it finished before this kill
-        resumed_from.append(int(final_state(cwd)["global_step"]))
+        resumed_from.append(resume_point(cwd))
     return resumed_from, resume(args, cwd, expected)
 
 

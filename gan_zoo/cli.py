@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pytorch_lightning import Callback, LightningDataModule, Trainer
 from pytorch_lightning.callbacks import ProgressBar, RichProgressBar
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
@@ -77,7 +78,8 @@ class GanZooCLI(LightningCLI):
         resuming = self.subcommand == "fit" and config.get("ckpt_path") == "last"
         for logger in loggers:
             if is_wandb(logger):
-                if resuming and (version := run_dir.latest_resumable_version(root / name)) is not None:
+                version = run_dir.latest_resumable_version(root / name) if resuming else None
+                if version is not None and logger["init_args"].get("save_dir") in (None, "."):
                     logger["init_args"]["save_dir"] = str(root / name / f"version_{version}")
                 prepare_wandb_run(logger, config.checkpoint, str(root), name)
             elif _has_version_directories(logger):
@@ -165,8 +167,6 @@ class GanZooCLI(LightningCLI):
         saved_path = Path(self.trainer.log_dir or checkpoint.parent.parent) / "config.yaml"
         if not saved_path.is_file():
             return
-        import yaml
-
         saved = yaml.safe_load(saved_path.read_text()) or {}
         current = yaml.safe_load(self._parser("fit").dump(self.config["fit"], skip_none=False)) or {}
         differences = [
@@ -178,8 +178,8 @@ class GanZooCLI(LightningCLI):
                 f"--ckpt_path last found {checkpoint}, from a run configured otherwise ("
                 + "; ".join(differences[:3])
                 + (f"; {len(differences) - 3} more" if len(differences) > 3 else "")
-                + f", see {saved_path}); leave out --ckpt_path to start a new version, or resume it with "
-                "its own settings"
+                + f", see {saved_path}); resume it with its own settings, pick another version with "
+                "--trainer.logger.version N, or leave out --ckpt_path to start a new one"
             )
 
     def before_validate(self) -> None:
