@@ -42,8 +42,8 @@ __all__ = [
     "as_automatic_optimization",
     "package_of",
     "save_arguments_as_hyperparameters",
-    "start_epoch_after_resume_from_last_batch",
     "should_write_step_logs",
+    "start_epoch_after_resume_from_last_batch",
     "sync_module_states",
 ]
 
@@ -169,7 +169,6 @@ def sync_module_states(module: torch.nn.Module) -> None:
     from pytorch_lightning.overrides.distributed import _sync_module_states
 
     _sync_module_states(module)
-
 
 
 def start_epoch_after_resume_from_last_batch(trainer: Any) -> bool:
