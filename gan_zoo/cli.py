@@ -38,7 +38,7 @@ from gan_zoo.callbacks import (
 from gan_zoo.checkpoints import check_compatible, check_model_class, read_checkpoint
 from gan_zoo.core import AdversarialModule
 from gan_zoo.data import ImageDataModule
-from gan_zoo.errors import CheckpointError, reported
+from gan_zoo.errors import CheckpointError, ConfigError, reported
 from gan_zoo.loggers import SaveConfigAndLogToWandb, check_no_secrets, is_wandb, prepare_wandb_run
 from gan_zoo.models import MODELS  # registers the models for short names: --model DCGAN
 
@@ -68,6 +68,7 @@ class GanZooCLI(LightningCLI):
     def before_instantiate_classes(self) -> None:
         config = self.config[self.subcommand] if self.subcommand else self.config
         check_no_secrets(config)
+        _check_one_schedule(config.checkpoint)
         root = Path(config.trainer.default_root_dir or RUNS_DIR)
         name = _run_name(config)
         if config.trainer.logger in (None, True):
@@ -214,6 +215,19 @@ def _default_logger(root: Path, name: str) -> dict[str, Any]:
         "class_path": "pytorch_lightning.loggers.TensorBoardLogger",
         "init_args": {"save_dir": str(root), "name": name},
     }
+
+
+def _check_one_schedule(checkpoint: Any) -> None:
+    """Lightning's ModelCheckpoint writes on one schedule; say which settings to clear, in one line
+    (a layer such as experiments/_base/preemptible.yaml sets one, a command-line flag another)."""
+    names = ("every_n_train_steps", "every_n_epochs", "train_time_interval")
+    given = [name for name in names if checkpoint.get(name)]
+    if len(given) > 1:
+        settings = " and ".join(f"{name}={checkpoint.get(name)}" for name in given)
+        raise ConfigError(
+            f"checkpoint: {settings} are alternatives (one checkpoint schedule); set all but one to "
+            f"null, e.g. --checkpoint.{given[-1]} null"
+        )
 
 
 def _has_version_directories(logger: Any) -> bool:

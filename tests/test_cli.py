@@ -109,6 +109,18 @@ def test_the_csv_layer_keeps_the_run_directory(root, in_tmp):
     assert not (in_tmp / (root or "runs") / "lightning_logs").exists()
 
 
+def test_two_checkpoint_schedules_are_one_line(in_tmp, capsys):
+    layer = ["--config", str(REPO / "experiments" / "_base" / "preemptible.yaml")]
+    with pytest.raises(SystemExit) as exit_:
+        main(["fit", *TINY_FIT, *layer, "--checkpoint.every_n_train_steps", "100"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "gan-zoo: error: checkpoint: every_n_train_steps=100 and train_time_interval=0:10:00 are "
+        "alternatives (one checkpoint schedule); set all but one to null, e.g. "
+        "--checkpoint.train_time_interval null"
+    )
+
+
 @pytest.mark.parametrize("name", MODELS.names())
 def test_short_names_fast_dev_run(name, in_tmp):
     main(["fit", "--model", name, *tiny_data_args(name), "--trainer.fast_dev_run", "true"])
