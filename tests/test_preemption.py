@@ -71,8 +71,8 @@ def kill_moments(seed: int, kills: int, last_step: int, sigterms: int = 0) -> li
 
 
 def environment() -> dict[str, str]:
-    tests = str(REPO / "tests")
-    path = os.pathsep.join([tests, os.environ.get("PYTHONPATH", "")])
+    """This checkout's gan_zoo and the kill callbacks importable; the run's process group killable."""
+    path = os.pathsep.join([str(REPO), str(REPO / "tests"), os.environ.get("PYTHONPATH", "")])
     return {**bench.environment(), "PYTHONPATH": path, GROUP_ENV: "1"}
 
 
