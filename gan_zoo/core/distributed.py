@@ -151,7 +151,11 @@ class AdversarialDDPStrategy(DDPStrategy):
 
     @classmethod
     def register_strategies(cls, strategy_registry: Any) -> None:
-        for name, start_method in (("gan_ddp", "popen"), ("gan_ddp_spawn", "spawn"), ("gan_ddp_fork", "fork")):
+        for name, start_method in (
+            ("gan_ddp", "popen"),
+            ("gan_ddp_spawn", "spawn"),
+            ("gan_ddp_fork", "fork"),
+        ):
             strategy_registry.register(
                 name,
                 cls,
