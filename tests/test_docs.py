@@ -44,6 +44,29 @@ TINY_QUICKSTART = f"{QUICKSTART} --model.g_width 8 --model.d_width 8 {SHORT} --t
 REPLACEMENTS: dict[str, dict[str, str]] = {
     "README.md": {},
     "docs/training.md": {QUICKSTART: TINY_QUICKSTART},
+    "docs/python.md": {
+        "max_epochs=20,": "max_epochs=1, limit_train_batches=2, enable_progress_bar=False,",
+        "g_width=64, d_width=64": "g_width=8, d_width=8",
+        "--trainer.max_epochs 20": SHORT,
+        "pl.Trainer(max_epochs=5,": "pl.Trainer(max_epochs=1, limit_train_batches=2, enable_progress_bar=False,",
+    },
+    "docs/models/singan.md": {
+        "--config experiments/singan/rocket_cpu.yaml": "--config experiments/singan/rocket_cpu.yaml "
+        "--model.min_size 12 --model.width 8 --model.iterations_per_scale 1 --model.n_critic 1 "
+        "--model.g_steps 1 --data.max_size 40 --data.steps_per_epoch 1 --trainer.enable_progress_bar false",
+    },
+    "docs/models/attention_and_scale.md": {
+        "--config experiments/biggan/digits.yaml\n": "--config experiments/biggan/digits.yaml --model.g_width 2 "
+        f"--model.d_width 2 --model.shared_dim 4 --model.n_critic 1 --model.ema_start 0 {SHORT}\n",
+    },
+    "docs/models/classic.md": {
+        "--config experiments/semi_supervised/digits.yaml": "--config experiments/semi_supervised/digits.yaml "
+        f"--model.g_hidden 16 --model.d_hidden '[16, 8]' {SHORT} --trainer.limit_test_batches 2",
+    },
+    "docs/models/text_to_image.md": {
+        "--config experiments/text2image/fashion_mnist_cpu.yaml": "--config "
+        f"experiments/text2image/fashion_mnist_cpu.yaml --model.g_width 8 --model.d_width 8 {SHORT}",
+    },
     "docs/evaluation.md": {
         QUICKSTART: TINY_QUICKSTART,
         "feature_extractor=digits": "feature_extractor=digits --trainer.callbacks.num_samples=200",
@@ -53,7 +76,10 @@ REPLACEMENTS: dict[str, dict[str, str]] = {
 #: Pages whose runnable blocks a test of their own runs and checks: here only their shown blocks are.
 OWN_TEST = {"docs/preemptible.md": "tests/test_docs_preemptible.py"}
 #: Pages known to fail a check, by check: each is an expected failure that must become a pass.
-KNOWN_FAILURES: dict[str, dict[str, str]] = {}
+KNOWN_FAILURES: dict[str, dict[str, str]] = {
+    "marked": {"README.md": "README being rewritten"},
+    "parses": {"README.md": "README being rewritten"},
+}
 #: Quiet, one thread per process (the suite runs in parallel), nothing written outside the run directory.
 ENV = {"PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1", "WANDB_MODE": "offline"}
 
@@ -97,17 +123,17 @@ def test_every_code_block_is_run_or_marked(page):
 @pytest.fixture(scope="module")
 def command_failures(tmp_path_factory) -> list[str]:
     """Every shown ``gan-zoo`` command of every page, parsed in one process (gan_zoo's import is the cost)."""
-    commands = [
-        arguments
+    commands = {
+        tuple(arguments)
         for page in PAGES
         for fence in shown_blocks(page.read_text())
         if fence.language != "python"
         for words in command_lines(fence.code)
         if (arguments := gan_zoo_arguments(words))
-    ]
+    }
     workdir = tmp_path_factory.mktemp("commands")
     (workdir / "experiments").symlink_to(REPO / "experiments")
-    return check_commands(commands, workdir, ENV)
+    return check_commands([list(c) for c in sorted(commands)], workdir, ENV)
 
 
 @pytest.mark.parametrize("page", pages("parses"))
@@ -129,7 +155,7 @@ def test_the_shown_blocks_parse(page, command_failures):
             arguments = gan_zoo_arguments(words)
             prefix = f"gan-zoo {' '.join(arguments or [])}\n"
             if arguments:
-                problems += [f"{where}: {failure}" for failure in command_failures if failure.startswith(prefix)]
+                problems += [f"{where}: {f}" for f in command_failures if f.startswith(prefix)]
     assert not problems, "\n".join(problems)
 
 
