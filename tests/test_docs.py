@@ -48,7 +48,8 @@ REPLACEMENTS: dict[str, dict[str, str]] = {
         "max_epochs=20,": "max_epochs=1, limit_train_batches=2, enable_progress_bar=False,",
         "g_width=64, d_width=64": "g_width=8, d_width=8",
         "--trainer.max_epochs 20": SHORT,
-        "pl.Trainer(max_epochs=5,": "pl.Trainer(max_epochs=1, limit_train_batches=2, enable_progress_bar=False,",
+        "pl.Trainer(max_epochs=5,": "pl.Trainer(max_epochs=1, limit_train_batches=2, "
+        "enable_progress_bar=False,",
     },
     "docs/models/singan.md": {
         "--config experiments/singan/rocket_cpu.yaml": "--config experiments/singan/rocket_cpu.yaml "
@@ -56,12 +57,14 @@ REPLACEMENTS: dict[str, dict[str, str]] = {
         "--model.g_steps 1 --data.max_size 40 --data.steps_per_epoch 1 --trainer.enable_progress_bar false",
     },
     "docs/models/attention_and_scale.md": {
-        "--config experiments/biggan/digits.yaml\n": "--config experiments/biggan/digits.yaml --model.g_width 2 "
-        f"--model.d_width 2 --model.shared_dim 4 --model.n_critic 1 --model.ema_start 0 {SHORT}\n",
+        "--config experiments/biggan/digits.yaml\n": "--config experiments/biggan/digits.yaml "
+        "--model.g_width 2 --model.d_width 2 --model.shared_dim 4 --model.n_critic 1 --model.ema_start 0 "
+        f"{SHORT}\n",
     },
     "docs/models/classic.md": {
-        "--config experiments/semi_supervised/digits.yaml": "--config experiments/semi_supervised/digits.yaml "
-        f"--model.g_hidden 16 --model.d_hidden '[16, 8]' {SHORT} --trainer.limit_test_batches 2",
+        "--config experiments/semi_supervised/digits.yaml": "--config "
+        "experiments/semi_supervised/digits.yaml --model.g_hidden 16 --model.d_hidden '[16, 8]' "
+        f"{SHORT} --trainer.limit_test_batches 2",
     },
     "docs/models/text_to_image.md": {
         "--config experiments/text2image/fashion_mnist_cpu.yaml": "--config "
