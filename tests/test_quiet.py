@@ -7,11 +7,15 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
+from pytorch_lightning import Trainer
+from torch.utils.data import DataLoader
 
 from gan_zoo.cli import DESCRIPTIONS
+from gan_zoo.data import Digits
 
 REPO = Path(__file__).resolve().parents[1]
 OFFLINE = REPO / "tests" / "data" / "offline_gan_zoo.py"
@@ -181,3 +185,20 @@ def test_every_command_has_one_line_in_the_help(tmp_path):
     assert listed == DESCRIPTIONS  # each on its own line, whole, at 80 columns
     assert set(listed) == {"fit", "validate", "test", "sample", "evaluate", "analyze", "singan"}
     assert all(line.endswith(".") for line in listed.values())
+
+
+def test_in_memory_data_get_no_worker_advice_on_a_machine_with_many_cores(monkeypatch):
+    """Lightning advises more workers for a loader with fewer than 2 on a machine with 4+ cores (this one
+    has 2); a batch of Digits is one gather from memory, which workers would not speed up."""
+    from pytorch_lightning.trainer.connectors import data_connector
+
+    monkeypatch.setattr(data_connector, "suggested_max_num_workers", lambda devices: 7)  # 8 cores
+    trainer = Trainer(accelerator="cpu", logger=False, enable_checkpointing=False)
+    with pytest.warns(UserWarning, match="does not have many workers"):  # a loader of anything else
+        data_connector._worker_check(trainer, DataLoader(range(4)), "train_dataloader")
+    data = Digits(image_size=16, batch_size=32)
+    data.setup("fit")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        data_connector._worker_check(trainer, data.train_dataloader(), "train_dataloader")
+    assert not [w for w in caught if "workers" in str(w.message)]
