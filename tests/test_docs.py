@@ -73,7 +73,7 @@ REPLACEMENTS: dict[str, dict[str, str]] = {
     "docs/evaluation.md": {
         QUICKSTART: TINY_QUICKSTART,
         "feature_extractor=digits": "feature_extractor=digits --trainer.callbacks.num_samples=200",
-        "--num-samples 10000 --feature-extractor digits": "--num-samples 200 --feature-extractor digits",
+        "--num_samples 10000 --feature_extractor digits": "--num_samples 200 --feature_extractor digits",
     },
 }
 #: Pages whose runnable blocks a test of their own runs and checks: here only their shown blocks are.

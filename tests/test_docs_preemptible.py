@@ -33,6 +33,7 @@ def test_the_preemptible_page_runs(tmp_path):
         env={"PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"},
     )
     assert "stopped with exit status 143" in stopped.stdout
-    assert f"SIGTERM received: saved {RUN / 'last.ckpt'} at epoch 0" in stopped.stderr
+    # The stop lands wherever training has got to once the first checkpoint exists.
+    assert f"SIGTERM received: saved {RUN / 'last.ckpt'} at epoch " in stopped.stderr
     assert f"gan-zoo: resuming from {RUN / 'last.ckpt'}" in resumed.stderr
     assert torch.load(tmp_path / RUN / "last.ckpt", weights_only=True)["global_step"] == 24
