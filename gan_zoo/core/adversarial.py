@@ -107,9 +107,9 @@ class AdversarialModule(LightningModule, metaclass=DeclaredArguments):
         ema_decay: keep an exponential moving average of G with this decay and sample from it (see
             :class:`~gan_zoo.core.ExponentialMovingAverage` and docs/ema.md).
         ema_start: the average copies G (instead of averaging) for its first ``ema_start`` updates.
-        ema_warmup: ramp the decay up as β_t = min(β, t / (t + 10)), t = G's updates so far (counted
+        ema_warmup: ramp the decay up as β_t = min(β, (1 + t) / (10 + t)), t = G's updates so far (counted
             from the start of training, not from ``ema_start``): the average starts from G, not from
-            its random initialization, and spans about the last tenth of a short run.
+            its random initialization, and spans about the last ninth of a short run.
         ema_bn_batches: before the averaged G samples, recompute its batch-norm running statistics
             from this many batches of its own activations (latents and labels drawn as in training),
             once per update of the average; 0 keeps the statistics of the live G.

@@ -5,22 +5,25 @@ et al. 2019)."""
 from __future__ import annotations
 
 import copy
+import types
 from collections.abc import Iterable
 
 import torch
 from torch import Tensor, nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
-#: Warm-up constant k of β_t = min(β, t / (t + k)): the average spans about the last 1/(k + 1) of the
-#: updates until that window reaches the 1 / (1 − β) of the decay itself.
+#: Warm-up constant k of β_t = min(β, (1 + t) / (k + t)), TensorFlow's ``ExponentialMovingAverage``
+#: with ``num_updates``: the average spans about the last 1/(k − 1) of the updates until that window
+#: reaches the 1 / (1 − β) of the decay itself.
 WARMUP = 10
 
 
-def batch_norms(network: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
+def batch_norms(network: nn.Module) -> list[_BatchNorm]:
     """The batch-norm layers of ``network`` that keep running statistics (plain, sync and the ones inside
     :class:`~gan_zoo.layers.ConditionalBatchNorm2d`)."""
     # _BatchNorm is the base torch itself tests for (torch.optim.swa_utils.update_bn): it is the one
     # class that BatchNorm1d/2d/3d and SyncBatchNorm share, and InstanceNorm does not.
-    norms = (m for m in network.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm))
+    norms = (m for m in network.modules() if isinstance(m, _BatchNorm))
     return [m for m in norms if m.track_running_stats]
 
 
@@ -35,6 +38,11 @@ def recalibrate_batch_norm(network: nn.Module, batches: Iterable[tuple[Tensor, .
     training mode, so nothing else changes (spectral norm's power iteration would otherwise move the
     averaged weights' ``u``, ``v``). Modes and momenta are restored afterwards.
 
+    ``SyncBatchNorm`` layers compute their statistics locally here: their training-mode forward is a
+    collective, which would wait forever when one process alone samples (the sample grid is drawn on
+    rank 0 only). Every process draws the same seeded batches, so the local statistics are the global
+    ones.
+
     Returns:
         ``False`` (and draws nothing from ``batches``) when the network has no such batch norm.
     """
@@ -42,14 +50,19 @@ def recalibrate_batch_norm(network: nn.Module, batches: Iterable[tuple[Tensor, .
     if not norms:
         return False
     saved = [(m, m.momentum, m.training) for m in norms]
+    synced = [m for m in norms if isinstance(m, nn.SyncBatchNorm)]
     for m in norms:
         m.reset_running_stats()
         m.momentum = None  # a cumulative average over the batches
         m.train()
+    for m in synced:  # the plain batch-norm forward, which all-reduces nothing
+        m.forward = types.MethodType(_BatchNorm.forward, m)
     try:
         for inputs in batches:
             network(*inputs)
     finally:
+        for m in synced:
+            del m.forward
         for m, momentum, training in saved:
             m.momentum = momentum
             m.train(training)
@@ -63,15 +76,15 @@ class ExponentialMovingAverage(nn.Module):
     updates before its latest one):
 
     * β_t = 0 (a plain copy) while t < ``start`` (BigGAN's ``ema_start``);
-    * then, with ``warmup``, β_t = min(β, t / (t + 10)): the first update copies, so the average never
-      holds the random initialization, and until the decay reaches β the average spans about the
-      last tenth of training (β_t = 0.9 at t = 90, 0.99 at 990, 0.999 at 9 990). This is the schedule of
-      TensorFlow's ``ExponentialMovingAverage(num_updates=…)``, (1 + n) / (10 + n), one update later
-      (n = t − 1), so that its first update is a copy instead of 0.1 of the initialization;
-    * without ``warmup``, β_t = β.
+    * then, with ``warmup``, β_t = min(β, (1 + t) / (10 + t)), the schedule of TensorFlow's
+      ``ExponentialMovingAverage(num_updates=t)``, except that the first update (t = 0, where TensorFlow
+      keeps 0.1 of the initialization) copies, as ``AveragedModel``'s does: the average never holds the
+      random initialization, and until the decay reaches β its window 1 / (1 − β_t) = (10 + t) / 9 is
+      about the last ninth of training (β_t = 0.9 at t = 80, 0.99 at 890, 0.999 at 8 990);
+    * without ``warmup``, β_t = β (the average of checkpoints written before the warm-up).
 
     t counts the source's updates from the beginning of training, not from ``start``: after a long hard
-    start the warm-up is already over (BigGAN at t = 20 000: 0.9995 against β = 0.9999), after a short
+    start the warm-up is already over (BigGAN at t = 20 000: 0.99955 against β = 0.9999), after a short
     one it goes on ramping up.
 
     The copy lives inside the LightningModule, so it is saved in checkpoints and moved between devices
@@ -114,9 +127,11 @@ class ExponentialMovingAverage(nn.Module):
 
     def decay_at(self, step: int) -> float:
         """β_t for the update that follows the source's update number ``step`` (0-based)."""
-        if step < self.start:
+        if not self.warmup:
+            return 0.0 if step < self.start else self.decay
+        if step < max(self.start, 1):
             return 0.0
-        return min(self.decay, step / (step + WARMUP)) if self.warmup else self.decay
+        return min(self.decay, (1 + step) / (WARMUP + step))
 
     @torch.no_grad()
     def update(self, source: nn.Module, step: int) -> None:

@@ -67,7 +67,7 @@ def test_ema_is_off_by_default_and_follows_the_generator():
         for p in model.generator.parameters():
             p.add_(1.0)
     before = [p.clone() for p in ema.module.parameters()]
-    ema.update(model.generator, step=20)  # past the warm-up: min(0.5, 20 / 30) = 0.5
+    ema.update(model.generator, step=20)  # past the warm-up: min(0.5, 21 / 30) = 0.5
     for old, new, src in zip(before, ema.module.parameters(), model.generator.parameters(), strict=True):
         torch.testing.assert_close(new, 0.5 * old + 0.5 * src)  # θ_ema ← β θ_ema + (1 − β) θ
 

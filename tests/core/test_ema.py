@@ -26,16 +26,16 @@ def averaged_by_hand(sources: list[np.ndarray], decays: list[float]) -> np.ndarr
 @pytest.mark.parametrize(
     ("start", "warmup", "decays"),
     [
-        # β_t = min(β, t / (t + 10)): 0, 1/11, 2/12, 3/13, …; β = 0.2 caps it from t = 3 on
-        (0, True, [0.0, 1 / 11, 2 / 12, 0.2, 0.2]),
+        # β_t = min(β, (1 + t) / (10 + t)) after a first copy: 0, 2/11, 3/12, 4/13 > β = 0.3 caps it
+        (0, True, [0.0, 2 / 11, 3 / 12, 0.3, 0.3]),
         # copies for t < 2, then the warm-up's value at the global t, not restarted at the start
-        (2, True, [0.0, 0.0, 2 / 12, 0.2, 0.2]),
-        (2, False, [0.0, 0.0, 0.2, 0.2, 0.2]),  # the hard start alone (BigGAN's code)
+        (2, True, [0.0, 0.0, 3 / 12, 0.3, 0.3]),
+        (2, False, [0.0, 0.0, 0.3, 0.3, 0.3]),  # the hard start alone (BigGAN's code)
     ],
 )
 def test_decay_schedule(start, warmup, decays):
     source = nn.Linear(3, 2)
-    ema = ExponentialMovingAverage(source, decay=0.2, start=start, warmup=warmup)
+    ema = ExponentialMovingAverage(source, decay=0.3, start=start, warmup=warmup)
     weights = []
     for step in range(len(decays)):
         with torch.no_grad():
@@ -44,7 +44,12 @@ def test_decay_schedule(start, warmup, decays):
         ema.update(source, step=step)
         expected = averaged_by_hand(weights, decays[: step + 1])
         np.testing.assert_allclose(ema.module.weight.double().numpy(), expected, rtol=1e-5, atol=1e-6)
-    assert ExponentialMovingAverage(source, 0.999).decay_at(100_000) == 0.999  # the ramp ends at β
+    # TensorFlow's ExponentialMovingAverage(0.999, num_updates=t) on the way: (1 + t) / (10 + t) until
+    # it reaches β at t = 8 990 (0.999 = 8 991 / 9 000)
+    ema = ExponentialMovingAverage(source, 0.999)
+    assert [ema.decay_at(t) for t in (1, 80, 890, 8_990, 100_000)] == pytest.approx(
+        [0.18181818, 0.9, 0.99, 0.999, 0.999], abs=1e-8
+    )
 
 
 def test_after_one_update_the_average_is_the_generator_not_its_initialization(digits, trainer_factory):
@@ -99,7 +104,7 @@ def capture_calibration(model: nn.Module, norm_type: type) -> tuple[list, dict]:
 
 
 def _calibrating(network: nn.Module) -> bool:
-    return any(m.training for m in network.modules() if isinstance(m, nn.BatchNorm2d | nn.BatchNorm1d))
+    return any(m.training for m in network.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm))
 
 
 def assert_statistics_of(activations: dict[nn.Module, list[np.ndarray]], batches: int) -> None:
@@ -171,6 +176,21 @@ def test_conditional_batch_norm_is_recalibrated_through_the_class_path(name):
     assert any(not torch.allclose(bn.running_mean, old) for bn, old in zip(activations, before, strict=True))
 
 
+def test_sync_batch_norm_is_recalibrated_without_a_collective(monkeypatch):
+    """Under DDP the sample grid is drawn on rank 0 alone: a SyncBatchNorm's all-reduce there would wait
+    for the other processes forever."""
+    model = build_tiny("DCGAN", ema_decay=0.9, ema_bn_batches=2, ema_bn_batch_size=6)
+    model.generator_ema.module = nn.SyncBatchNorm.convert_sync_batchnorm(model.generator_ema.module)
+    drift(model)
+    _, activations = capture_calibration(model, nn.SyncBatchNorm)
+    # What SyncBatchNorm.forward sees inside a process group; it would reach for the collective (and,
+    # on the CPU, refuse the input) if it ran.
+    monkeypatch.setattr(torch.distributed, "is_initialized", lambda: True)
+    model.sample(2)
+    assert_statistics_of(activations, batches=2)
+    assert all("forward" not in vars(m) for m in activations)  # the layers' own forward is back
+
+
 def test_generators_without_batch_norm_skip_it():
     model = build_tiny("ProGAN", ema_decay=0.9)
     drawn = []
@@ -205,7 +225,7 @@ def test_checkpoints_from_before_the_warm_up_load_and_resume_averaging_as_they_b
     assert restored.generator_ema.warmup is False and restored.ema_bn_batches == 16
     assert restored.sample(3).shape == (3, 1, 16, 16)
 
-    # Resumed, the old run goes on with β = 0.999 (the warm-up would give 2 / 12 at its third update).
+    # Resumed, the old run goes on with β = 0.999 (the warm-up would give 3 / 12 at its third update).
     resumed = build_tiny("DCGAN", ema_decay=0.999)
     trainer_factory(limit_train_batches=1, max_epochs=2).fit(
         resumed, datamodule=digits, ckpt_path=tmp_path / "old.ckpt"
