@@ -196,6 +196,7 @@ COMMANDS: dict[str, str] = {
     "singan": "gan_zoo.commands.singan:main",
     "sample": "gan_zoo.commands.sample:main",
     "evaluate": "gan_zoo.commands.evaluate:main",
+    "analyze": "gan_zoo.commands.analyze:main",
 }
 
 

@@ -45,6 +45,7 @@ __all__ = [
     "is_instance_of",
     "package_of",
     "rank_zero_info",
+    "rank_zero_warn",
     "save_arguments_as_hyperparameters",
     "should_write_step_logs",
     "sync_module_states",
@@ -194,6 +195,11 @@ def _lookup(package: types.ModuleType, name: str) -> Any:
 def rank_zero_info(message: str) -> None:
     """Log ``message`` once, from the process of rank 0."""
     pytorch_lightning.utilities.rank_zero.rank_zero_info(message)
+
+
+def rank_zero_warn(message: str) -> None:
+    """Warn once, from the process of rank 0 (Lightning's warning category, shown once per message)."""
+    pytorch_lightning.utilities.rank_zero.rank_zero_warn(message)
 
 
 def ddp_options(strategy: Any) -> dict[str, Any]:

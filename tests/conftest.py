@@ -84,11 +84,7 @@ def module_around(generator: torch.nn.Module, discriminator: torch.nn.Module, **
     """An AdversarialModule whose networks are the given ones (for tests of the shared machinery)."""
     from gan_zoo.core import AdversarialModule
 
-    class GivenNetworks(AdversarialModule):
-        def build_networks(self) -> tuple[torch.nn.Module, torch.nn.Module]:
-            return generator, discriminator
-
-    return GivenNetworks(**arguments)
+    return AdversarialModule.from_networks(generator, discriminator, **arguments)
 
 
 def tiny_data(name: str) -> pl.LightningDataModule:

@@ -45,14 +45,28 @@ MIFID_REAL_IMAGES = 10_000
 ALL_METRICS = (*SAMPLE_METRICS, *ANALYSES)
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="gan-zoo evaluate", description=__doc__.split("\n\n")[0])
+def add_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of every command that reads a checkpoint and the data it was trained on: ``--ckpt``,
+    ``--data``, ``--data-dir``, ``--download``, ``--batch-size``, ``--seed``, ``--model``, ``--device``,
+    ``--no-progress``."""
     parser.add_argument("--ckpt", required=True, type=Path, help="a checkpoint written by gan-zoo fit")
     parser.add_argument(
         "--data", required=True, help="data module the model was trained on, e.g. FashionMNIST"
     )
     parser.add_argument("--data-dir", default="data", help="where the data module looks for its files")
     parser.add_argument("--download", action="store_true", help="let the data module download missing files")
+    parser.add_argument("--batch-size", type=int, default=250)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--model", help=f"model class, for checkpoints that do not record it: {', '.join(MODELS.names())}"
+    )
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    parser.add_argument("--no-progress", action="store_true")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="gan-zoo evaluate", description=__doc__.split("\n\n")[0])
+    add_checkpoint_arguments(parser)
     parser.add_argument("--metrics", default="fid", help=f"comma-separated, from: {','.join(ALL_METRICS)}")
     parser.add_argument(
         "--num-samples",
@@ -77,17 +91,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--num-real", type=int, help="use only the first N real images (default: all; MiFID: 10 000)"
     )
     parser.add_argument("--pairs", type=int, default=100, help="diversity: MS-SSIM pairs per class")
-    parser.add_argument("--batch-size", type=int, default=250)
     parser.add_argument(
         "--weights",
         choices=["ema", "raw"],
         help="the average of G's weights or G as trained (default: ema when the model keeps one)",
     )
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--model", help=f"model class, for checkpoints that do not record it: {', '.join(MODELS.names())}"
-    )
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     parser.add_argument("--cache-dir", help="directory of the real-feature cache")
     parser.add_argument(
         "--no-cache", action="store_true", help="neither read nor write the real-feature cache"
@@ -95,7 +103,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--output", type=Path, help="JSON file (default: <ckpt stem>-evaluation.json beside it)"
     )
-    parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     args.metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
     unknown = [m for m in args.metrics if m not in ALL_METRICS]
