@@ -113,6 +113,11 @@ def digits() -> Digits:
     return Digits(image_size=16, batch_size=16)
 
 
+#: What a torchdata StatefulDataLoader counts since its iterator was created; a resumed run creates its
+#: own iterator, so these differ from an uninterrupted run's while the sampler's position agrees.
+LOADER_COUNTERS = ("samples_yielded", "_sampler_iter_yielded", "_num_yielded")
+
+
 def make_trainer(tmp_path, **overrides: Any) -> pl.Trainer:
     """A quiet CPU trainer that writes only under ``tmp_path``."""
     kwargs = {
