@@ -33,8 +33,8 @@ def test_the_ema_page_runs(tmp_path):
                 f"--trainer.callbacks.feature_extractor=digits {callbacks}"
             ),
             "runs/dcgan-fashionmnist/": "runs/dcgan-digits/",
-            "--data FashionMNIST --feature-extractor fashion_mnist": (
-                "--data Digits --feature-extractor digits --num-samples 100 --batch-size 50 --no-cache"
+            "--data FashionMNIST --feature_extractor fashion_mnist": (
+                "--data Digits --feature_extractor digits --num_samples 100 --batch_size 50 --no_cache"
             ),
         },
         env={"PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"},
