@@ -94,6 +94,7 @@ def test_truncation_keeps_latents_within_the_threshold_and_reduces_variance(digi
     model = build_tiny("BigGAN", g_width=4, ema_decay=0.5)
     trainer_factory(limit_train_batches=4).fit(model, datamodule=digits)
     latents: list[torch.Tensor] = []
+    model.sampling_network("ema")  # its batch-norm statistics first: the hook sees the two samplings only
     model.generator_ema.module.register_forward_pre_hook(lambda _, inputs: latents.append(inputs[0]))
     labels = torch.full((256,), 3)
     free = model.sample(256, labels, generator=torch.Generator().manual_seed(0))

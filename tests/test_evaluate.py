@@ -45,25 +45,28 @@ def test_evaluate_reproduces_the_callbacks_from_the_checkpoint(workdir, capsys):
     options = ["--feature_extractor=random.pt", "--num_samples=200", "--batch_size=50", "--cache_dir=cache"]
     options += ["--num_real_samples=300"]
     callbacks = [f"--trainer.callbacks.{o.lstrip('-')}" for o in options]
-    cli = build_cli(
-        ["fit", *TINY_FIT, "--trainer.callbacks+=FID", *callbacks, "--trainer.callbacks+=KID", *callbacks]
-    )
+    fit = ["fit", *TINY_FIT, "--model.ema_decay", "0.9"]
+    cli = build_cli([*fit, "--trainer.callbacks+=FID", *callbacks, "--trainer.callbacks+=KID", *callbacks])
     logged = {k: float(v) for k, v in cli.trainer.callback_metrics.items() if k.startswith("eval/")}
-    assert set(logged) == {"eval/random/fid", "eval/random/kid_mean", "eval/random/kid_std"}
+    names = ("fid", "kid_mean", "kid_std")
+    assert set(logged) == {f"eval/random/{name}{suffix}" for name in names for suffix in ("", "_raw")}
 
     ckpt = checkpoint(workdir, "dcgan")
-    main([
-        "evaluate", "--ckpt_path", str(ckpt), "--data", "digits", "--metrics", "fid,kid",
-        "--num_samples", "200", "--batch_size", "50", "--feature_extractor", "random.pt",
-        "--cache_dir", "cache", "--num_real", "300",
-        "--no_progress",
-    ])  # fmt: skip
-    report = json.loads(ckpt.with_name("last-evaluation.json").read_text())
-    assert report["model"] == "gan_zoo.models.dcgan.DCGAN"
-    for name in ("fid", "kid_mean", "kid_std"):
-        assert report["metrics"][name] == pytest.approx(logged[f"eval/random/{name}"], rel=1e-6), name
-    printed = capsys.readouterr().out
-    assert "fid" in printed and f"{report['metrics']['fid']:.4f}" in printed
+    for weights, suffix in (([], ""), (["--weights", "raw"], "_raw")):
+        output = workdir / f"evaluation{suffix}.json"
+        main([
+            "evaluate", "--ckpt_path", str(ckpt), "--data", "digits", "--metrics", "fid,kid",
+            "--num_samples", "200", "--batch_size", "50", "--feature_extractor", "random.pt",
+            "--cache_dir", "cache", "--num_real", "300", "--no_progress", "--output", str(output), *weights,
+        ])  # fmt: skip
+        report = json.loads(output.read_text())
+        assert report["model"] == "gan_zoo.models.dcgan.DCGAN"
+        assert report["weights"] == ("raw" if weights else "ema")
+        for name in names:
+            expected = logged[f"eval/random/{name}{suffix}"]
+            assert report["metrics"][name] == pytest.approx(expected, rel=1e-6), name + suffix
+        printed = capsys.readouterr().out
+        assert f"{report['weights']} weights" in printed and f"{report['metrics']['fid']:.4f}" in printed
 
 
 def test_conditional_model_accuracy_and_diversity(workdir, capsys):

@@ -14,9 +14,19 @@ from types import SimpleNamespace
 import pytest
 from test_cli import REPO, TINY_FIT
 
+from gan_zoo import load_model
+from gan_zoo.data import Digits
 from gan_zoo.loggers import check_no_secrets, next_version_dir
+from gan_zoo.metrics import build_feature_extractor, evaluate_model, fid
 
 WANDB_LAYER = REPO / "experiments" / "_base" / "wandb.yaml"
+FID_OPTIONS = (
+    "num_samples=100",
+    "batch_size=50",
+    "num_real_samples=300",
+    "use_cache=false",
+    "progress_bar=false",
+)
 FAKE_KEY = "0123456789abcdef0123456789abcdef" + "fedcba98"  # 40 characters, the shape of a real key
 
 
@@ -47,7 +57,8 @@ def wandb_records(path: Path) -> Iterator:
 
 @pytest.fixture(scope="module")
 def offline_run(tmp_path_factory) -> Path:
-    """Two epochs of a tiny DCGAN logged offline to W&B with checkpoints as artifacts."""
+    """Two epochs of a tiny DCGAN with an average of G, logged offline to W&B with checkpoints as
+    artifacts and the FID of both generators at the end."""
     root = tmp_path_factory.mktemp("wandb")
     env = {
         **os.environ,
@@ -61,7 +72,9 @@ def offline_run(tmp_path_factory) -> Path:
     }
     args = [*TINY_FIT, "--trainer.max_epochs", "2", "--trainer.log_every_n_steps", "1"]
     command = [sys.executable, "-m", "gan_zoo", "fit", "--config", str(WANDB_LAYER), *args]
-    command += ["--trainer.logger.init_args.log_model", "true"]
+    command += ["--trainer.logger.init_args.log_model", "true", "--model.ema_decay", "0.9"]
+    command += ["--trainer.callbacks+=FID", "--trainer.callbacks.feature_extractor=digits"]
+    command += [f"--trainer.callbacks.{option}" for option in FID_OPTIONS]
     result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     return root
@@ -89,18 +102,43 @@ def test_sample_grids_are_wandb_images(offline_run):
     assert {f"media/images/{m.name}" for m in media} <= uploaded
 
 
-def test_metrics_are_logged(offline_run):
+def logged_history(root: Path) -> dict[str, list[float]]:
     logged: dict[str, list[float]] = {}
-    for record in wandb_records(run_file(offline_run)):
+    for record in wandb_records(run_file(root)):
         if record.HasField("history"):
             for item in record.history.item:
                 logged.setdefault(item.key or ".".join(item.nested_key), []).append(
                     json.loads(item.value_json)
                 )
+    return logged
+
+
+def test_metrics_are_logged(offline_run):
+    logged = logged_history(offline_run)
     for name in ("d_loss", "g_loss", "d_real", "d_fake"):
         assert len(logged[f"train/{name}_step"]) == 4  # 2 batches × 2 epochs, log_every_n_steps 1
         assert len(logged[f"train/{name}_epoch"]) == 2
     assert all(0.0 <= p <= 1.0 for p in logged["train/d_real_step"])  # D's probability on real images
+
+
+def test_both_generators_fid_is_logged(offline_run):
+    logged = logged_history(offline_run)
+    # Once, at the end; the values the final checkpoint's generators give.
+    model = load_model(offline_run / "runs" / "dcgan-digits" / "version_0" / "checkpoints" / "last.ckpt")
+    extractor = build_feature_extractor("digits")
+    for weights, name in (("ema", "fid"), ("raw", "fid_raw")):
+        with model.sampling_from(weights):
+            expected = evaluate_model(
+                model,
+                Digits(image_size=16),
+                [fid(extractor)],
+                extractor,
+                num_samples=100,
+                batch_size=50,
+                num_real=300,
+            )["fid"]
+        assert logged[f"eval/digits/{name}"] == [pytest.approx(expected, rel=1e-5)], name
+    assert logged["eval/digits/fid"] != logged["eval/digits/fid_raw"]
 
 
 def test_resolved_config_is_the_run_config(offline_run):

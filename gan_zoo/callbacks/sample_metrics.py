@@ -3,10 +3,14 @@
     gan-zoo fit --config experiments/dcgan/fashion_mnist.yaml \\
         --trainer.callbacks+=FID --trainer.callbacks.feature_extractor=fashion_mnist
 
-Each callback draws ``num_samples`` images with ``pl_module.sample`` (the EMA generator when the model
-keeps one), streams them in batches through a feature extractor into a torchmetrics metric, and logs
-the value as ``<prefix><extractor>/<metric>`` (``eval/inception/fid``, ``eval/fashion_mnist/kid_mean``)
-to every logger and to ``trainer.callback_metrics`` (so ``ModelCheckpoint(monitor=...)`` can use it).
+Each callback draws ``num_samples`` images with ``pl_module.sample`` (the averaged generator when the
+model keeps one), streams them in batches through a feature extractor into a torchmetrics metric, and
+logs the value as ``<prefix><extractor>/<metric>`` (``eval/inception/fid``,
+``eval/fashion_mnist/kid_mean``) to every logger and to ``trainer.callback_metrics`` (so
+``ModelCheckpoint(monitor=...)`` can use it). When the model keeps an average of G's weights, the
+raw G is scored too, with the same latents, as ``<metric>_raw`` (``eval/inception/fid_raw``): the
+unsuffixed name is always the score of what ``sample()`` (and ``gan-zoo sample`` / ``evaluate``)
+give by default.
 
 When: after every ``every_n_epochs``-th training epoch, when training ends (``at_fit_end``), and on
 ``trainer.validate`` / ``trainer.test`` (``gan-zoo validate --ckpt_path ...``) unless ``on_evaluate``
@@ -16,6 +20,7 @@ Real features are cached on disk (see :mod:`gan_zoo.metrics.cache`).
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytorch_lightning as pl
@@ -33,6 +38,7 @@ from gan_zoo.metrics import (
     inception_score,
     kid,
     mifid,
+    real_features,
 )
 
 
@@ -61,6 +67,8 @@ class SampleMetricCallback(Callback):
         use_cache: read and write that cache.
         progress_bar: show a progress bar (on rank 0, when the trainer shows one).
         prefix: prefix of the logged names.
+        score_raw: when the model keeps an average of G (``pl_module.has_ema``), also score the raw G,
+            logged as ``<metric>_raw``; it doubles the generation and feature work of an evaluation.
     """
 
     def __init__(
@@ -80,6 +88,7 @@ class SampleMetricCallback(Callback):
         use_cache: bool = True,
         progress_bar: bool = True,
         prefix: str = "eval/",
+        score_raw: bool = True,
     ) -> None:
         if num_samples < 2 or batch_size < 1:
             raise ValueError(f"need num_samples >= 2 and batch_size >= 1, got {num_samples} and {batch_size}")
@@ -99,6 +108,7 @@ class SampleMetricCallback(Callback):
         self.cache = RealFeatureCache(cache_dir) if use_cache else None
         self.progress_bar = progress_bar
         self.prefix = prefix
+        self.score_raw = score_raw
         self._extractor: FeatureExtractor | None = None
         self._metric: SampleMetric | None = None
         self._last_step: int | None = None
@@ -138,20 +148,38 @@ class SampleMetricCallback(Callback):
                 self.feature_extractor, self.inception_weights, self.antialias
             )
             self._metric = self.build_metric(self._extractor)
-        values = evaluate_model(
-            pl_module,
-            trainer.datamodule,
-            [self._metric],
-            self._extractor,
-            num_samples=self.num_samples,
-            real_split=self.real_split,
-            num_real=self.num_real_samples,
-            batch_size=self.batch_size,
-            seed=self.seed,
-            cache=self.cache,
-            show_progress=self.progress_bar and trainer.progress_bar_callback is not None,
-        )
-        self.results = {f"{self.prefix}{self._extractor.name}/{key}": value for key, value in values.items()}
+        show_progress = self.progress_bar and trainer.progress_bar_callback is not None
+        real = None
+        if self._metric.uses_real:  # once, for both generators
+            real = real_features(
+                trainer.datamodule,
+                self.real_split,
+                self._extractor,
+                batch_size=self.batch_size,
+                num_images=self.num_real_samples,
+                cache=self.cache,
+                device=pl_module.device,
+                show_progress=show_progress,
+            )
+        generators = [(None, "")]  # what sample() gives by default
+        if self.score_raw and getattr(pl_module, "has_ema", False):
+            generators.append(("raw", "_raw"))
+        self.results = {}
+        for weights, suffix in generators:
+            with pl_module.sampling_from(weights) if weights else contextlib.nullcontext():
+                values = evaluate_model(
+                    pl_module,
+                    trainer.datamodule,
+                    [self._metric],
+                    self._extractor,
+                    num_samples=self.num_samples,
+                    batch_size=self.batch_size,
+                    seed=self.seed,
+                    show_progress=show_progress,
+                    real=real,
+                )
+            name = f"{self.prefix}{self._extractor.name}"
+            self.results |= {f"{name}/{key}{suffix}": value for key, value in values.items()}
         self._log(trainer)
         self._last_step = trainer.global_step
         return self.results

@@ -8,6 +8,8 @@
 The model is read with :func:`gan_zoo.load_model` (``weights_only=True``); its class comes from the
 checkpoint (every zoo model records it), so any registered model works; ``--model NAME`` names it for a
 checkpoint that does not record it. The data module is built at the model's resolution and channels.
+Every number is of the averaged generator when the model keeps one, of the raw one with
+``--weights raw``.
 With the same ``--num_samples``, ``--batch_size``, ``--seed``, split and extractor, the numbers are
 those the metric callbacks log at the end of training.
 """
@@ -99,6 +101,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="use only the first N real images (default: all; MiFID: 10 000)",
     )
     parser.add_argument("--pairs", type=int, default=100, help="diversity: MS-SSIM pairs per class")
+    parser.add_argument(
+        "--weights",
+        choices=["ema", "raw"],
+        help="the average of G's weights or G as trained (default: ema when the model keeps one)",
+    )
     parser.add_argument("--cache_dir", "--cache-dir", help="directory of the real-feature cache")
     parser.add_argument(
         "--no_cache", "--no-cache", action="store_true", help="neither read nor write the real-feature cache"
@@ -142,11 +149,18 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     model = load_model(args.ckpt, model=MODELS.get(args.model) if args.model else None, map_location=device)
     data = build_data(data_cls, args, model)
+    with model.sampling_from(args.weights):  # also for the analyses, which call model.sample
+        return report_for(args, model, data)
+
+
+def report_for(args: argparse.Namespace, model: AdversarialModule, data: ImageDataModule) -> dict[str, Any]:
+    """The report of :func:`evaluate` for a loaded model and its data."""
     report: dict[str, Any] = {
         "checkpoint": str(args.ckpt),
         "model": f"{type(model).__module__}.{type(model).__qualname__}",
         "data": type(data).__name__,
         "image_shape": list(model.image_shape),
+        "weights": model.chosen_weights(),
         "num_samples": args.num_samples,
         "batch_size": args.batch_size,
         "seed": args.seed,
@@ -220,7 +234,10 @@ def accuracy_report(
 def format_table(report: dict[str, Any]) -> str:
     """The report as aligned text: the sample metrics, then one row per class for the analyses."""
     shape = tuple(report["image_shape"])
-    lines = [f"{report['model']} on {report['data']} {shape}: {report['num_samples']} samples"]
+    lines = [
+        f"{report['model']} on {report['data']} {shape}: {report['num_samples']} samples, "
+        f"{report['weights']} weights"
+    ]
     if "metrics" in report:
         lines.append(f"features: {report['feature_extractor']['name']}, real split: {report['real_split']}")
         lines += [f"  {name:<10} {value:>12.4f}" for name, value in report["metrics"].items()]

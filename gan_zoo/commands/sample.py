@@ -6,8 +6,8 @@
     gan-zoo sample --ckpt_path cgan.ckpt --class 7 --truncation 1.0 --seed 3
 
 Any registered model is loaded from the checkpoint alone (its class is recorded in the file, read with
-``torch.load(weights_only=True)``); the EMA generator is used when the model keeps one. Existing files
-are never overwritten unless ``--overwrite`` is given.
+``torch.load(weights_only=True)``); the averaged generator is used when the model keeps one, the raw
+one with ``--weights raw``. Existing files are never overwritten unless ``--overwrite`` is given.
 """
 
 from __future__ import annotations
@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--nrow", type=_positive, help="images per grid row")
     parser.add_argument(
+        "--weights",
+        choices=["ema", "raw"],
+        help="the average of G's weights or G as trained (default: ema when the model keeps one)",
+    )
+    parser.add_argument(
         "--device", default="auto", help="cpu, cuda, cuda:1, … (default: cuda when available)"
     )
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
@@ -67,12 +72,12 @@ def main(argv: list[str] | None = None) -> None:
     try:
         model = load_model(args.ckpt, map_location=_device(args.device))
         generator = torch.Generator().manual_seed(args.seed)
-        if walking:
-            images, nrow = latent_walks(
-                model, args.num or 8, args.interpolate, args.label, args.truncation, args.spherical, generator
-            )
-        else:
-            images, nrow = samples(model, args.num or 64, args.label, args.truncation, generator)
+        with model.sampling_from(args.weights):
+            if walking:
+                walks = (args.num or 8, args.interpolate, args.label, args.truncation, args.spherical)
+                images, nrow = latent_walks(model, *walks, generator)
+            else:
+                images, nrow = samples(model, args.num or 64, args.label, args.truncation, generator)
         written = write_images(images.cpu(), out, args.nrow or nrow, args.overwrite, walking)
     except (FileNotFoundError, FileExistsError, ValueError) as error:
         parser.exit(2, f"gan-zoo sample: error: {error}\n")

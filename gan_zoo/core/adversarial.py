@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, ClassVar, Literal
 
@@ -40,8 +41,15 @@ from gan_zoo.losses.regularizers import Network, Regularizer, get_regularizer
 #: Where G's update gets its fake batch: new latents, or the ones D's update just used.
 GeneratorLatents = Literal["fresh", "reuse"]
 
+#: Which generator samples: the average of G's weights, or G as trained.
+Weights = Literal["ema", "raw"]
+
 #: The loss terms that the progress bar shows, when a step reports them.
 PROGRESS_BAR_TERMS = ("train/d_loss", "train/g_loss")
+
+#: Seeds the latents (and labels) that recompute the averaged G's batch-norm statistics: a stream of
+#: its own, apart from the sample grid's and the metrics' latents and from training's RNG.
+STATISTICS_SEED = 2_718_281
 
 
 class AdversarialModule(LightningModule, metaclass=DeclaredArguments):
@@ -98,8 +106,16 @@ class AdversarialModule(LightningModule, metaclass=DeclaredArguments):
         g_lr_scheduler: ``optimizer -> LRScheduler`` for G, stepped once per epoch (or after each update
             when the scheduler has ``interval = "update"``); ``None`` is the model's default.
         d_lr_scheduler: the same for D.
-        ema_decay: keep an exponential moving average of G with this decay and sample from it.
+        ema_decay: keep an exponential moving average of G with this decay and sample from it (see
+            :class:`~gan_zoo.core.ExponentialMovingAverage` and docs/ema.md).
         ema_start: the average copies G (instead of averaging) for its first ``ema_start`` updates.
+        ema_warmup: ramp the decay up as β_t = min(β, (1 + t) / (10 + t)), t = G's updates so far (counted
+            from the start of training, not from ``ema_start``): the average starts from G, not from
+            its random initialization, and spans about the last ninth of a short run.
+        ema_bn_batches: before the averaged G samples, recompute its batch-norm running statistics
+            from this many batches of its own activations (latents and labels drawn as in training),
+            once per update of the average; 0 keeps the statistics of the live G.
+        ema_bn_batch_size: latents per batch of that recomputation.
         g_grad_clip: clip G's gradient norm to this value (after the mixed-precision unscale, so the
             threshold means the same at every precision).
         d_grad_clip: the same for D.
@@ -129,6 +145,9 @@ class AdversarialModule(LightningModule, metaclass=DeclaredArguments):
         d_lr_scheduler: LRSchedulerCallable | None = None,
         ema_decay: float | None = None,
         ema_start: int = 0,
+        ema_warmup: bool = True,
+        ema_bn_batches: int = 16,
+        ema_bn_batch_size: int = 64,
         g_grad_clip: float | None = None,
         d_grad_clip: float | None = None,
         grid_columns: int = 8,
@@ -140,6 +159,11 @@ class AdversarialModule(LightningModule, metaclass=DeclaredArguments):
         save_arguments_as_hyperparameters(self, arguments, ignore=[*factories, *networks])
         self.automatic_optimization = False
         _check_positive(n_critic=n_critic, g_steps=g_steps, latent_dim=latent_dim, grid_columns=grid_columns)
+        if ema_bn_batches < 0 or ema_bn_batch_size < 2:
+            raise ValueError(
+                f"ema_bn_batches must be >= 0 and ema_bn_batch_size >= 2 (batch statistics need two "
+                f"samples), got {ema_bn_batches} and {ema_bn_batch_size}"
+            )
         if g_latents not in ("fresh", "reuse"):
             raise ValueError(f"g_latents must be 'fresh' or 'reuse', got {g_latents!r}")
         if "conditional" in self.hparams:  # a model with both forms takes it as an argument (SAGAN)
@@ -154,8 +178,10 @@ class AdversarialModule(LightningModule, metaclass=DeclaredArguments):
         self.check_arguments()
         self.generator, self.discriminator = self.build_networks()
         self.generator_ema = (
-            ExponentialMovingAverage(self.generator, ema_decay, ema_start) if ema_decay else None
+            ExponentialMovingAverage(self.generator, ema_decay, ema_start, ema_warmup) if ema_decay else None
         )
+        self.ema_bn_batches, self.ema_bn_batch_size = ema_bn_batches, ema_bn_batch_size
+        self._default_weights: Weights | None = None  # set by sampling_from()
         self.optimizer_factories: dict[Network, Any] = {
             "generator": g_optimizer or self.declared_default("g_optimizer"),
             "discriminator": d_optimizer or self.declared_default("d_optimizer"),
@@ -260,8 +286,9 @@ class AdversarialModule(LightningModule, metaclass=DeclaredArguments):
         z: Tensor | None = None,
         truncation: float | None = None,
         generator: torch.Generator | None = None,
+        weights: Weights | None = None,
     ) -> Tensor:
-        """Generate images in [-1, 1]: eval mode, no grad, from the EMA generator when there is one.
+        """Generate images in [-1, 1]: eval mode, no grad, from the averaged G when there is one.
 
         Args:
             n: how many images (not needed when ``z`` is given).
@@ -270,6 +297,9 @@ class AdversarialModule(LightningModule, metaclass=DeclaredArguments):
             z: latents to use instead of drawing them (e.g. :attr:`fixed_noise`).
             truncation: draw z from a normal truncated at this threshold (the truncation trick).
             generator: a ``torch.Generator`` for reproducible latents and labels.
+            weights: ``"ema"``: the average of G's weights, with batch-norm statistics recomputed for
+                it; ``"raw"``: G as trained. ``None``: the choice of an enclosing
+                :meth:`sampling_from`, else ``"ema"`` when the model keeps an average.
 
         Returns:
             ``[n, C, H, W]`` images in [-1, 1].
@@ -280,7 +310,7 @@ class AdversarialModule(LightningModule, metaclass=DeclaredArguments):
             z = self.sample_latent(n, truncation=truncation, generator=generator)
         z = z.to(self.device)
         y = self.labels_for(z.shape[0], y, generator)
-        network = self.generator_ema.module if self.generator_ema is not None else self.generator
+        network = self.sampling_network(weights)
         was_training = network.training
         network.eval()
         try:
@@ -288,6 +318,61 @@ class AdversarialModule(LightningModule, metaclass=DeclaredArguments):
         finally:
             network.train(was_training)
         return images.float().clamp(-1.0, 1.0)
+
+    @property
+    def has_ema(self) -> bool:
+        """Whether the model keeps an average of G's weights (``ema_decay`` is set)."""
+        return self.generator_ema is not None
+
+    @contextmanager
+    def sampling_from(self, weights: Weights | None) -> Iterator[None]:
+        """Within the block, :meth:`sample` uses ``weights`` unless told otherwise (``None``: its default),
+        also when called by code that knows nothing of the choice (the metrics, the analyses)."""
+        self.check_weights(weights)
+        before, self._default_weights = self._default_weights, weights
+        try:
+            yield
+        finally:
+            self._default_weights = before
+
+    def check_weights(self, weights: Weights | None) -> None:
+        """Raise ``ValueError`` for an unknown choice, or ``"ema"`` when the model samples no average."""
+        if weights not in (None, "ema", "raw"):
+            raise ValueError(f"weights must be 'ema' or 'raw', got {weights!r}")
+        if weights == "ema" and not self.has_ema:
+            hint = " (ema_decay is not set)" if self.generator_ema is None else ""
+            raise ValueError(
+                f"this {type(self).__name__} has no average of G's weights to sample from{hint}; "
+                "use weights='raw'"
+            )
+
+    def chosen_weights(self, weights: Weights | None = None) -> Weights:
+        """What :meth:`sample` uses for ``weights``: itself, else the enclosing :meth:`sampling_from`'s,
+        else ``"ema"`` when the model keeps an average and ``"raw"`` otherwise."""
+        self.check_weights(weights)
+        return weights or self._default_weights or ("ema" if self.has_ema else "raw")
+
+    def sampling_network(self, weights: Weights | None = None) -> nn.Module:
+        """The generator :meth:`sample` runs for ``weights`` (see there): the averaged copy, its
+        batch-norm statistics recomputed first when the average has changed since, or G itself."""
+        if self.chosen_weights(weights) == "raw":
+            return self.generator
+        if self.ema_bn_batches:
+            self.generator_ema.calibrate(self._statistics_batches())
+        return self.generator_ema.module
+
+    def _statistics_batches(self) -> Iterator[tuple[Tensor, ...]]:
+        """``ema_bn_batches`` batches of :meth:`generator_inputs`, from a seeded stream of their own."""
+        stream = torch.Generator().manual_seed(STATISTICS_SEED)
+        for _ in range(self.ema_bn_batches):
+            yield self.generator_inputs(self.ema_bn_batch_size, stream)
+
+    def generator_inputs(self, n: int, generator: torch.Generator | None = None) -> tuple[Tensor, ...]:
+        """What G takes for ``n`` samples drawn as in training: ``(z,)``, or ``(z, y)`` with uniform
+        labels for conditional models. The averaged G's batch-norm statistics are recomputed on these;
+        a model whose G takes other inputs overrides it."""
+        z = self.sample_latent(n, generator=generator)
+        return (z, self.sample_labels(n, generator=generator)) if self.conditional else (z,)
 
     def labels_for(
         self, n: int, y: Tensor | int | None, generator: torch.Generator | None = None
@@ -582,8 +667,13 @@ class AdversarialModule(LightningModule, metaclass=DeclaredArguments):
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         check_compatible(self, checkpoint)  # one clear line instead of load_state_dict's key dump
-        if "latent_prior" not in (checkpoint.get("hyper_parameters") or {"latent_prior": None}):
+        saved = checkpoint.get("hyper_parameters") or {"latent_prior": None, "ema_warmup": None}
+        if "latent_prior" not in saved:
             self.latent_prior = self.hparams["latent_prior"] = self.legacy_latent_prior
+        if "ema_warmup" not in saved:  # written before the warm-up: a resumed run averages as it began
+            self.hparams["ema_warmup"] = False
+            if self.generator_ema is not None:
+                self.generator_ema.warmup = False
         schedule = checkpoint.get(SCHEDULE_KEY, {})
         self.updates = {"discriminator": schedule.get("d_steps", 0), "generator": schedule.get("g_steps", 0)}
 
@@ -615,4 +705,4 @@ def _check_positive(**values: int) -> None:
             raise ValueError(f"{name} must be a positive integer, got {value}")
 
 
-__all__ = ["AdversarialModule", "GeneratorLatents", "GivenNetworks"]
+__all__ = ["AdversarialModule", "GeneratorLatents", "GivenNetworks", "Weights"]

@@ -215,15 +215,17 @@ def evaluate_model(
     seed: int = 0,
     cache: RealFeatureCache | None = None,
     show_progress: bool = False,
+    real: Tensor | None = None,
 ) -> dict[str, float]:
     """``metrics`` of ``num_samples`` images from ``model.sample`` against the ``real_split`` of the data.
 
     Works in one process or under DDP (call it on every process); the result is the same either way.
+    ``real``: the features of the real images when the caller has them already (as
+    :func:`~gan_zoo.metrics.real_features` gives them); they are extracted otherwise.
     """
     if num_samples < 2:
         raise ValueError(f"num_samples must be at least 2, got {num_samples}")
-    real = None
-    if any(m.uses_real for m in metrics):
+    if real is None and any(m.uses_real for m in metrics):
         real = real_features(
             datamodule,
             real_split,

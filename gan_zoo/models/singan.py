@@ -49,6 +49,7 @@ from torch import Tensor, nn
 from torchvision.transforms.functional import gaussian_blur
 
 from gan_zoo.core import AdversarialModule, draw_latent, optimizer
+from gan_zoo.core.adversarial import Weights
 from gan_zoo.core.step import Step
 from gan_zoo.data.single_image import resize
 from gan_zoo.layers import init_normal_
@@ -290,6 +291,12 @@ class SinGAN(AdversarialModule):
         sizes = self.scale_sizes(z.shape[-2] / self.sizes[0][0], z.shape[-1] / self.sizes[0][1])
         return self._generate(z.shape[0], sizes, coarsest=z)
 
+    @property
+    def has_ema(self) -> bool:
+        """``False``: SinGAN samples its pyramid as trained, whatever ``ema_decay`` says (the paper keeps
+        no average of G, and the pyramid's generation does not go through one network)."""
+        return False
+
     def sample_latent(
         self, n: int, *, truncation: float | None = None, generator: torch.Generator | None = None
     ) -> Tensor:
@@ -309,6 +316,7 @@ class SinGAN(AdversarialModule):
         generator: torch.Generator | None = None,
         size: Size | None = None,
         start_scale: int = 0,
+        weights: Weights | None = None,
     ) -> Tensor:
         """Random samples ``[n, C, H, W]`` in [-1, 1], of any size and aspect ratio (§3).
 
@@ -322,8 +330,10 @@ class SinGAN(AdversarialModule):
                 stretched by ``H / H_train`` and ``W / W_train``. Default: the training image's.
             start_scale: keep the image's own content up to this scale (the scales below follow the
                 reconstruction path, {z*, 0, …}) and draw only the finer ones (§3.1).
+            weights: ``"raw"`` or ``None``: SinGAN samples its pyramid as trained (see :attr:`has_ema`).
         """
         self.labels_for(1, y, generator)  # raises for labels
+        self.chosen_weights(weights)  # raises for "ema"
         if start_scale and (size is not None or z is not None):
             raise ValueError("start_scale keeps the image's coarse scales: it takes neither size nor z")
         if not 0 <= start_scale <= self.scale:

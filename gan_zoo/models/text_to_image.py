@@ -35,6 +35,7 @@ import torch
 from torch import Tensor, nn
 
 from gan_zoo.core import AdversarialModule
+from gan_zoo.core.adversarial import Weights
 from gan_zoo.core.step import Step
 from gan_zoo.data.text import as_captions, encode_text
 from gan_zoo.layers import init_normal_
@@ -221,9 +222,11 @@ class TextToImageGAN(AdversarialModule):
         z: Tensor | None = None,
         truncation: float | None = None,
         generator: torch.Generator | None = None,
+        weights: Weights | None = None,
     ) -> Tensor:
         """Images ``[n, C, H, W]`` in [-1, 1] for captions ``y``: one string for all, a list of strings
-        (one per image) or uint8 captions ``[n, (k,) L]``; ``None`` cycles the grid captions."""
+        (one per image) or uint8 captions ``[n, (k,) L]``; ``None`` cycles the grid captions. ``weights``:
+        see :meth:`AdversarialModule.sample`."""
         if n is None and z is None:
             n = len(y) if isinstance(y, list) else (y.shape[0] if torch.is_tensor(y) else None)
             if n is None:
@@ -233,21 +236,36 @@ class TextToImageGAN(AdversarialModule):
             if z is None
             else z.to(self.device)
         )
+        embedding = self.caption_embedding(y, z.shape[0])
+        network = self.sampling_network(weights)
+        was_training = network.training
+        network.eval()
+        try:
+            images = network(z, embedding)
+        finally:
+            network.train(was_training)
+        return images.float().clamp(-1.0, 1.0)
+
+    @torch.no_grad()
+    def caption_embedding(self, y: str | list[str] | Tensor | None, n: int) -> Tensor:
+        """φ(t) ``[n, E]`` of the captions ``y`` as :meth:`sample` takes them (``None``: the grid
+        captions, cycled), with the encoder in eval mode."""
         if y is None:
             if not bool(self.fixed_text.any()):
                 raise ValueError("no captions: pass y=..., set grid_captions, or fit on captioned data first")
-            y = self.fixed_text[torch.arange(z.shape[0], device=self.device) % len(self.fixed_text)]
-        text = as_captions(y, z.shape[0], self.max_caption_length).to(self.device)
-        network = self.generator_ema.module if self.generator_ema is not None else self.generator
-        was_training = (network.training, self.discriminator.training)
-        network.eval()
+            y = self.fixed_text[torch.arange(n, device=self.device) % len(self.fixed_text)]
+        text = as_captions(y, n, self.max_caption_length).to(self.device)
+        was_training = self.discriminator.training
         self.discriminator.eval()  # the encoder, when trainable, lives in D
         try:
-            images = network(z, self.embed(text))
+            return self.embed(text)
         finally:
-            network.train(was_training[0])
-            self.discriminator.train(was_training[1])
-        return images.float().clamp(-1.0, 1.0)
+            self.discriminator.train(was_training)
+
+    def generator_inputs(self, n: int, generator: torch.Generator | None = None) -> tuple[Tensor, ...]:
+        """``(z, φ(t))`` with the grid captions t (one per class when taken from the data): the captions
+        of the training batches are not kept with the model."""
+        return self.sample_latent(n, generator=generator), self.caption_embedding(None, n)
 
     def on_fit_start(self) -> None:
         # Grid captions from the data when none were given (one example per class).

@@ -21,6 +21,7 @@ from torchmetrics.image import (
 from gan_zoo.callbacks import FID, KID, MiFID
 from gan_zoo.callbacks import InceptionScore as ISCallback
 from gan_zoo.data import Digits, to_uint8
+from gan_zoo.metrics.streams import batch_seed
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "metrics"))
 from metric_helpers import ImageBank, random_classifier
@@ -127,6 +128,32 @@ def test_runs_every_n_epochs_and_at_fit_end_and_logs(classifier_file, digits, tr
         build_tiny("DCGAN"), datamodule=digits
     )
     assert end_only.epochs_evaluated == [0, 1]  # the last epoch's value already is the final one
+
+
+def test_the_averaged_and_the_raw_generator_are_scored_and_logged(
+    classifier_file, digits, trainer_factory, tmp_path
+):
+    model = build_tiny("DCGAN", ema_decay=0.9)
+    logger = CSVLogger(tmp_path, name="log")
+    trainer = trainer_factory(
+        limit_train_batches=2, callbacks=[FID(**options(classifier_file))], logger=logger
+    )
+    trainer.fit(model, datamodule=digits)
+    rows = list(csv.DictReader((Path(logger.log_dir) / "metrics.csv").open()))
+    logged = {k: float(v) for row in rows for k, v in row.items() if k.startswith("eval/") and v}
+    assert set(logged) == {"eval/random/fid", "eval/random/fid_raw"}
+    # torchmetrics' FID on each generator's images for the callback's latents (seed 0, batches of 50)
+    digits.setup("fit")
+    real = digits.train_set.images[:REAL]
+    for weights, name in (("ema", "fid"), ("raw", "fid_raw")):
+        batches = [
+            model.sample(n, generator=torch.Generator().manual_seed(batch_seed(0, b)), weights=weights)
+            for b, n in enumerate((50, 50, 20))
+        ]
+        fake = to_uint8(torch.cat(batches))
+        expected = direct(FrechetInceptionDistance(feature=random_classifier()), real, fake)
+        assert logged[f"eval/random/{name}"] == pytest.approx(expected, rel=1e-5), name
+    assert logged["eval/random/fid"] != pytest.approx(logged["eval/random/fid_raw"], rel=1e-3)
 
 
 def test_runs_on_validate_against_the_chosen_split(classifier_file, trainer_factory, tmp_path):

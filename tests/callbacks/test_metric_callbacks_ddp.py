@@ -47,7 +47,7 @@ def test_two_processes_equal_one(tmp_path):
     classifier = tmp_path / "random.pt"
     random_classifier().save(classifier)
     cache = tmp_path / "cache"
-    model = build_tiny("DCGAN", ema_decay=0.9)  # samples from its EMA generator
+    model = build_tiny("DCGAN", ema_decay=0.9)  # the averaged G is scored, and the raw one as <metric>_raw
 
     two = evaluate(
         model, tmp_path, str(classifier), cache, strategy="ddp_spawn", accelerator="cpu", devices=2
@@ -63,7 +63,11 @@ def test_two_processes_equal_one(tmp_path):
     assert (
         set(two)
         == set(one)
-        == {f"eval/random/{name}" for name in ("fid", "kid_mean", "kid_std", "is_mean", "is_std", "mifid")}
+        == {
+            f"eval/random/{name}{suffix}"
+            for name in ("fid", "kid_mean", "kid_std", "is_mean", "is_std", "mifid")
+            for suffix in ("", "_raw")
+        }
     )
     for name, value in one.items():
         assert two[name] == pytest.approx(value, rel=1e-6), name

@@ -69,6 +69,23 @@ def test_grid_is_the_ema_generators_samples_for_the_seed(checkpoints, tmp_path):
     assert not torch.equal(pixels(model.generator.eval()(z)), expected), "the EMA generator differs from G"
 
 
+def test_weights_raw_samples_g_as_trained(checkpoints, tmp_path, capsys):
+    out = tmp_path / "raw.png"
+    sample("--ckpt_path", str(checkpoints["DCGAN"]), "--num", "4", "--weights", "raw", "--out", str(out))
+    model = load_model(checkpoints["DCGAN"])
+    z = model.sample_latent(4, generator=torch.Generator().manual_seed(0))
+    expected = pixels(model.generator.eval()(z).clamp(-1, 1))
+    grid = read_image(str(out))
+    for i in range(4):
+        assert torch.equal(cell(grid, i // 2, i % 2), expected[i])
+    with pytest.raises(SystemExit) as exit_:
+        sample(
+            "--ckpt_path", str(checkpoints["CGAN"]), "--weights", "ema", "--out", str(tmp_path / "cgan.png")
+        )
+    assert exit_.value.code == 2
+    assert "no average of G's weights to sample from (ema_decay is not set)" in capsys.readouterr().err
+
+
 def test_a_directory_gets_the_grid_and_every_image(checkpoints, tmp_path):
     sample("--ckpt_path", str(checkpoints["DCGAN"]), "--num", "4", "--out", str(tmp_path / "out"))
     files = sorted(p.name for p in (tmp_path / "out").iterdir())

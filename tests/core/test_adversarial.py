@@ -67,21 +67,33 @@ def test_ema_is_off_by_default_and_follows_the_generator():
         for p in model.generator.parameters():
             p.add_(1.0)
     before = [p.clone() for p in ema.module.parameters()]
-    ema.update(model.generator)
+    ema.update(model.generator, step=20)  # past the warm-up: min(0.5, 21 / 30) = 0.5
     for old, new, src in zip(before, ema.module.parameters(), model.generator.parameters(), strict=True):
         torch.testing.assert_close(new, 0.5 * old + 0.5 * src)  # θ_ema ← β θ_ema + (1 − β) θ
 
 
-def test_sample_uses_the_ema_weights(digits, trainer_factory):
+def test_sample_uses_the_ema_weights_unless_asked_for_the_raw_ones(digits, trainer_factory):
     model = build_tiny("DCGAN", ema_decay=0.9)
     trainer_factory(limit_train_batches=3).fit(model, datamodule=digits)
     z = model.fixed_noise[:4]
-    model.generator_ema.eval()
-    ema_out = model.generator_ema.module(z).clamp(-1, 1)
-    model.generator.eval()
-    raw_out = model.generator(z).clamp(-1, 1)
-    assert torch.allclose(model.sample(z=z), ema_out)
-    assert not torch.allclose(model.sample(z=z), raw_out)
+    images = model.sample(z=z)  # recomputes the average's batch-norm statistics first
+    ema_out = model.generator_ema.module.eval()(z).clamp(-1, 1)
+    raw_out = model.generator.eval()(z).clamp(-1, 1)
+    assert torch.allclose(images, ema_out) and torch.allclose(model.sample(z=z, weights="ema"), ema_out)
+    assert torch.allclose(model.sample(z=z, weights="raw"), raw_out)
+    assert not torch.allclose(images, raw_out)
+    with model.sampling_from("raw"):  # for code that calls sample() without the argument
+        assert torch.allclose(model.sample(z=z), raw_out)
+        assert torch.allclose(model.sample(z=z, weights="ema"), ema_out)
+    assert model.chosen_weights() == "ema"
+    with pytest.raises(ValueError, match="'ema' or 'raw'"):
+        model.sample(z=z, weights="average")
+    plain = build_tiny("DCGAN")
+    assert plain.chosen_weights() == "raw"
+    with pytest.raises(
+        ValueError, match=r"no average of G's weights to sample from \(ema_decay is not set\)"
+    ):
+        plain.sample(2, weights="ema")
 
 
 def test_ema_decay_must_be_a_fraction():
