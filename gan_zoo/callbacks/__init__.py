@@ -4,7 +4,14 @@ from gan_zoo.callbacks.atomic_checkpoint import AtomicModelCheckpoint
 from gan_zoo.callbacks.divergence_guard import DivergenceError, DivergenceGuard
 from gan_zoo.callbacks.random_state import RandomState
 from gan_zoo.callbacks.sample_grid import SampleGrid
-from gan_zoo.callbacks.sample_metrics import FID, KID, InceptionScore, MiFID, SampleMetricCallback
+from gan_zoo.callbacks.sample_metrics import (
+    FID,
+    KID,
+    InceptionScore,
+    MiFID,
+    PrecisionRecall,
+    SampleMetricCallback,
+)
 
 __all__ = [
     "FID",
@@ -14,6 +21,7 @@ __all__ = [
     "DivergenceGuard",
     "InceptionScore",
     "MiFID",
+    "PrecisionRecall",
     "RandomState",
     "SampleGrid",
     "SampleMetricCallback",

@@ -4,6 +4,8 @@
         --metrics fid,kid,is --num-samples 10000 --feature-extractor fashion_mnist
     gan-zoo evaluate --ckpt runs/cgan-mnist/version_0/checkpoints/last.ckpt --data MNIST \\
         --metrics fid,accuracy,diversity --feature-extractor inception --classifier mnist.pt
+    gan-zoo evaluate --ckpt runs/dcgan-fashionmnist/version_0/checkpoints/last.ckpt --data FashionMNIST \\
+        --metrics fid,precision_recall --real-split test --feature-extractor fashion_mnist
 
 The model is read with :func:`gan_zoo.load_model` (``weights_only=True``); its class comes from the
 checkpoint (every zoo model records it), so any registered model works; ``--model NAME`` names it for a
@@ -29,6 +31,7 @@ from gan_zoo.metrics import (
     SAMPLE_METRICS,
     FeatureExtractor,
     RealFeatureCache,
+    SampleMetric,
     build_feature_extractor,
     evaluate_model,
     feature_extractor_names,
@@ -75,6 +78,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--num-real", type=int, help="use only the first N real images (default: all; MiFID: 10 000)"
     )
     parser.add_argument("--pairs", type=int, default=100, help="diversity: MS-SSIM pairs per class")
+    parser.add_argument(
+        "--nearest-k", type=int, default=3, help="precision_recall: the k of the k-NN balls (3, the paper's)"
+    )
     parser.add_argument("--batch-size", type=int, default=250)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -94,6 +100,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     unknown = [m for m in args.metrics if m not in ALL_METRICS]
     if unknown or not args.metrics:
         parser.error(f"unknown metrics {unknown}; valid: {', '.join(ALL_METRICS)}")
+    if args.nearest_k < 1:
+        parser.error(f"--nearest-k must be a positive integer, got {args.nearest_k}")
     if args.output is not None and args.output.exists():
         parser.error(f"{args.output} exists; choose another --output")
     return args
@@ -172,7 +180,7 @@ def sample_metrics_report(
         results |= evaluate_model(
             model,
             data,
-            [SAMPLE_METRICS[name](extractor) for name in names],
+            [sample_metric(name, extractor, args) for name in names],
             extractor,
             num_samples=args.num_samples,
             real_split=args.real_split,
@@ -183,6 +191,13 @@ def sample_metrics_report(
             show_progress=not args.no_progress,
         )
     return results
+
+
+def sample_metric(name: str, extractor: FeatureExtractor, args: argparse.Namespace) -> SampleMetric:
+    """The metric ``name`` with the options the command line gives it."""
+    if name == "precision_recall":
+        return SAMPLE_METRICS[name](extractor, k=args.nearest_k)
+    return SAMPLE_METRICS[name](extractor)
 
 
 def accuracy_report(
