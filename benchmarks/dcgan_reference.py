@@ -4,7 +4,7 @@ The reference is eriklindernoren/PyTorch-GAN, ``implementations/dcgan/dcgan.py``
 from its published setup (its code is not copied): G = Linear(100 → 128·8·8) · BN(128) · [Upsample×2 ·
 Conv3×3(128 → 128) · BN(128, eps 0.8) · LeakyReLU(0.2)] · [Upsample×2 · Conv3×3(128 → 64) · BN(64, eps
 0.8) · LeakyReLU(0.2)] · Conv3×3(64 → 1) · tanh; D = four blocks Conv3×3 stride 2 (1 → 16 → 32 → 64 →
-128) · LeakyReLU(0.2) · Dropout2d(0.25) (· BN(eps 0.8) in the middle two) · Linear(128·2·2 → 1) ·
+128) · LeakyReLU(0.2) · Dropout2d(0.25) (· BN(eps 0.8) in all but the first) · Linear(128·2·2 → 1) ·
 sigmoid; convolutions ~ N(0, 0.02), batch-norm scales ~ N(1, 0.02); BCE; Adam(2e-4, β = (0.5, 0.999))
 for both; batch 64; z ~ N(0, I)^100; per batch one G update on a fresh fake batch, then one D update on
 the real batch and that fake batch detached, halving D's loss. Images are 28×28 PIL images resized to
@@ -17,6 +17,10 @@ samples against the Fashion-MNIST test split in the shipped ``fashion_mnist`` cl
     # the timed comparison (a quiet machine): the reference's epoch, then the zoo's YAML for as long,
     # scored at the end, at a third of the time and every --snapshot-every seconds
     PYTHONPATH=$PWD python benchmarks/dcgan_reference.py compare
+    # the same in two sessions (docs/dcgan_reference.md): the reference, then the zoo for 9.5 minutes
+    PYTHONPATH=$PWD python benchmarks/dcgan_reference.py reference --json runs/dcgan_reference/reference.json
+    PYTHONPATH=$PWD python benchmarks/dcgan_reference.py compare --seconds 570 \
+        --reference-json runs/dcgan_reference/reference.json --override=--trainer.max_time=00:00:09:30
     # on a busy machine, compare at matched step counts instead of wall time:
     PYTHONPATH=$PWD python benchmarks/dcgan_reference.py speed            # batches/s of both, interleaved
     PYTHONPATH=$PWD python benchmarks/dcgan_reference.py reference        # one epoch, scored
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import logging
 import math
 import os
@@ -93,7 +98,7 @@ class ReferenceDiscriminator(nn.Module):
     def __init__(self, channels: int = 1, size: int = IMAGE_SIZE) -> None:
         super().__init__()
         layers: list[nn.Module] = []
-        for c_in, c_out, bn in ((channels, 16, False), (16, 32, True), (32, 64, True), (64, 128, False)):
+        for c_in, c_out, bn in ((channels, 16, False), (16, 32, True), (32, 64, True), (64, 128, True)):
             layers += [nn.Conv2d(c_in, c_out, 3, 2, 1), nn.LeakyReLU(0.2, inplace=True), nn.Dropout2d(0.25)]
             if bn:
                 layers.append(nn.BatchNorm2d(c_out, 0.8))
@@ -248,22 +253,26 @@ class Snapshots(pl.Callback):
         self.taken: list[dict[str, Any]] = []
         self.batches = 0
         self.start: float | None = None
-        self.seconds = 0.0
+        self.seconds = self.cpu_seconds = self.cpu_start = 0.0
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
         if self.start is None:
-            self.start = time.perf_counter()
+            self.start, self.cpu_start = time.perf_counter(), time.process_time()
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         self.batches += 1
         self.seconds = time.perf_counter() - self.start
+        self.cpu_seconds = time.process_time() - self.cpu_start
         due = self.batches in self.at_batches
         while self.at_seconds and self.seconds >= self.at_seconds[0]:
             self.at_seconds.pop(0)
             due = True
         if due:
             state = {k: v.detach().clone() for k, v in pl_module.state_dict().items()}
-            self.taken.append({"batches": self.batches, "seconds": self.seconds, "state": state})
+            self.taken.append(
+                {"batches": self.batches, "seconds": self.seconds, "cpu_seconds": self.cpu_seconds}
+                | {"load_average_1min": os.getloadavg()[0], "state": state}
+            )
         if (self.stop_batches is not None and self.batches >= self.stop_batches) or (
             self.stop_seconds is not None and self.seconds >= self.stop_seconds
         ):
@@ -304,7 +313,8 @@ def run_zoo(
     """Train gan_zoo's DCGAN from ``config`` and score each snapshot."""
     snapshots = Snapshots(at_batches, at_seconds, max(at_batches) if at_batches else None, max_seconds)
     cli = fit_zoo(config, overrides, [snapshots], root)
-    final = {"batches": snapshots.batches, "seconds": snapshots.seconds, "state": cli.model.state_dict()}
+    final = {"batches": snapshots.batches, "seconds": snapshots.seconds, "cpu_seconds": snapshots.cpu_seconds}
+    final |= {"load_average_1min": os.getloadavg()[0], "state": cli.model.state_dict()}
     if not snapshots.taken or snapshots.taken[-1]["batches"] != snapshots.batches:
         snapshots.taken.append(final)
     batch_size = cli.datamodule.batch_size
@@ -314,7 +324,7 @@ def run_zoo(
     for snap in snapshots.taken:
         model.load_state_dict(snap["state"])
         scores = score(model, num_samples, seed=seed)
-        rows.append({"batches": snap["batches"], "seconds": snap["seconds"], "scores": scores})
+        rows.append({key: value for key, value in snap.items() if key != "state"} | {"scores": scores})
         print(f"  after {snap['batches']} batches ({snap['seconds']:.0f} s): {fmt(scores)}", flush=True)
     return {
         "config": str(config.relative_to(REPO) if config.is_relative_to(REPO) else config),
@@ -411,7 +421,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--override", action="append", default=[], help="e.g. --data.init_args.batch_size=64")
     parser.add_argument("--reference-batches", type=int, default=938, help="938 = one epoch of batch 64")
     parser.add_argument("--batches", type=int, nargs="*", default=[], help="zoo: score after these batches")
-    parser.add_argument("--seconds", type=float, help="zoo: train for this long (default: the batches)")
+    parser.add_argument(
+        "--seconds", type=float, help="zoo: train for this long (default: the batches); compare: the zoo's "
+        "training time (default: the reference's)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--reference-json", type=Path, help="compare: the stored result of `reference` instead of a re-run"
+    )
     parser.add_argument("--snapshot-every", type=float, default=30.0, help="compare: score every N s")
     parser.add_argument("--num-samples", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
@@ -438,7 +454,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"zoo / reference batches per second: {result['zoo_over_reference_wall']:.3f} (wall clock), "
             f"{result['zoo_over_reference_cpu']:.3f} (CPU time)"
         )
-    if args.command in ("reference", "compare"):
+    if args.command == "compare" and args.reference_json is not None:  # a stored `reference` run
+        result["reference"] = json.loads(args.reference_json.read_text())["results"][0]["reference"]
+    elif args.command in ("reference", "compare"):
         result["reference"] = run_reference(
             args.reference_batches, args.seed, args.num_samples, args.data_dir
         )
@@ -455,12 +473,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             root=root,
         )
     if args.command == "compare":
-        budget = result["reference"]["train_seconds"]
-        marks = [budget / 3, *np.arange(args.snapshot_every, budget, args.snapshot_every).tolist()]
+        reference_seconds = result["reference"]["train_seconds"]
+        budget = args.seconds or reference_seconds
+        third_mark = reference_seconds / 3  # "match it in a third of its wall time"
+        marks = [third_mark, *np.arange(args.snapshot_every, budget, args.snapshot_every).tolist()]
         result["zoo"] = run_zoo(
             args.config,
             args.override,
-            at_seconds=marks,
+            at_seconds=[m for m in marks if m < budget],
             max_seconds=budget,
             num_samples=args.num_samples,
             seed=args.seed,
@@ -468,13 +488,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         )
         target = result["reference"]["fid"]
         rows = result["zoo"]["snapshots"]
-        third = min(rows, key=lambda row: abs(row["seconds"] - budget / 3))
+        at_third = [row for row in rows if row["seconds"] <= third_mark * 1.02]  # the snapshot at it
         match = first_match(rows, target)
         result["summary"] = {
-            "reference_seconds": budget,
+            "reference_seconds": reference_seconds,
             "reference_fid": target,
-            "zoo_fid_at_reference_time": rows[-1]["scores"]["fid"],
-            "zoo_fid_at_a_third": third["scores"]["fid"],
+            "zoo_seconds": rows[-1]["seconds"],
+            "zoo_fid_at_the_end": rows[-1]["scores"]["fid"],
+            "zoo_fid_over_reference_fid": rows[-1]["scores"]["fid"] / target,
+            "zoo_fid_at_a_third_of_reference_time": at_third[-1]["scores"]["fid"] if at_third else math.nan,
             "zoo_seconds_to_match": match["seconds"] if match else math.nan,
         }
         print("\n" + "\n".join(f"  {k}: {v:.4g}" for k, v in result["summary"].items()))

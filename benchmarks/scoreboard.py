@@ -2,6 +2,7 @@
 budget, scored by one evaluator, in one table with sample grids.
 
     nice -n 10 python benchmarks/scoreboard.py                  # every model, ~1 hour on 2 cores
+    python benchmarks/scoreboard.py --lock /work/notes/cpu.lock # one model at a time under a shared lock
     python benchmarks/scoreboard.py --budget 600                # 10 minutes of training per model
     python benchmarks/scoreboard.py --models DCGAN WGANGP       # some models only
 
@@ -53,6 +54,8 @@ EXPERIMENTS = REPO / "experiments"
 
 #: Recall below this is reported as mode collapse.
 COLLAPSED_RECALL = 0.1
+#: Seconds of training per model: 13 models and their evaluation fit in about an hour on 2 cores.
+BUDGET = 180.0
 #: Seconds a model's evaluation and start-up are expected to take, for the ETA before any model ran.
 OVERHEAD_GUESS = 75.0
 
@@ -89,52 +92,59 @@ SETUPS: dict[str, Setup] = {
     "GAN": Setup(
         "gan/mnist.yaml",
         note="MNIST's MLP setup (Fashion-MNIST has the same format)",
-        paper="MNIST Parzen-window log-likelihood 225 ± 2 (Table 1)",
+        paper="Goodfellow et al. 2014, Table 1: MNIST Parzen-window log-likelihood 225 ± 2",
     ),
     "CGAN": Setup(
         "cgan/mnist.yaml",
         note="MNIST's MLP setup; one-hot labels",
-        paper="MNIST Parzen-window log-likelihood 132 ± 1.8 (Table 1)",
+        paper="Mirza & Osindero 2014, Table 1: MNIST Parzen-window log-likelihood 132 ± 1.8",
     ),
     "DCGAN": Setup(
         "dcgan/fashion_mnist.yaml",
-        note="the CPU-tuned experiment (docs/dcgan_reference.md)",
-        paper="no FID or IS in the paper (CIFAR-10 features for classification, Table 1)",
+        note="the project's Fashion-MNIST experiment: half the paper's width and batch 64 instead of 128 "
+        "(docs/dcgan_reference.md)",
+        paper="Radford et al. 2016, Table 1: CIFAR-10 accuracy 82.8 % of an L2-SVM on D's features "
+        "(no FID or IS)",
     ),
     "LSGAN": Setup(
         "lsgan/cifar10.yaml",
         model={"g_width": 32, "d_width": 32},
         note="the paper's Figure 3 networks, half width",
-        paper="no FID or IS in the paper (LSUN scenes, judged by eye)",
+        paper="Mao et al. 2017: LSUN scenes judged by eye (no FID or IS)",
     ),
-    "ACGAN": Setup("acgan/fashion_mnist.yaml", paper="CIFAR-10 Inception Score 8.25 ± 0.07 (Table 1)"),
-    "WGAN": Setup("wgan/fashion_mnist.yaml", paper="no FID or IS in the paper (LSUN bedrooms, Figures 5–7)"),
+    "ACGAN": Setup(
+        "acgan/fashion_mnist.yaml", paper="Odena et al. 2017, Table 1: CIFAR-10 Inception Score 8.25 ± 0.07"
+    ),
+    "WGAN": Setup(
+        "wgan/fashion_mnist.yaml",
+        paper="Arjovsky et al. 2017: LSUN bedroom samples and loss curves (no FID or IS)",
+    ),
     "WGANGP": Setup(
-        "wgan_gp/fashion_mnist.yaml", paper="CIFAR-10 Inception Score 7.86 ± 0.07, unsupervised (Table 3)"
+        "wgan_gp/fashion_mnist.yaml",
+        paper="Gulrajani et al. 2017, Table 3: CIFAR-10 Inception Score 7.86 ± 0.07 (unsupervised)",
     ),
     "SemiSupervisedGAN": Setup(
         "semi_supervised/fashion_mnist.yaml",
         note="10 labels per class; its classifier's test errors in the errors column",
-        paper="MNIST, 100 labels: 93 ± 6.5 test errors of 10 000 (Table 1)",
+        paper="Salimans et al. 2016, Table 1: MNIST with 100 labels, 93 ± 6.5 test errors of 10 000",
     ),
     "SAGAN": Setup(
         "sagan/cifar10.yaml",
         model={"g_width": 32, "d_width": 32},
-        data={"batch_size": 64},
-        note="class-conditional; half width, batch 64 instead of 256",
-        paper="ImageNet 128×128 FID 18.65, Inception Score 52.52 (abstract, Table 2)",
+        note="class-conditional; half width",
+        paper="Zhang et al. 2019, Table 2: ImageNet 128×128 FID 18.65, Inception Score 52.52",
     ),
     "BigGAN": Setup(
         "biggan/cifar10.yaml",
         model={"g_width": 32, "d_width": 32},
         note="class-conditional; half width; the EMA starts after 1 000 G steps (launch_cifar_ema.sh)",
-        paper="ImageNet 128×128 FID 7.4, Inception Score 166.5 (Table 1, truncation as there)",
+        paper="Brock et al. 2019, abstract: ImageNet 128×128 FID 7.4, Inception Score 166.5 (truncated)",
     ),
     "ProGAN": Setup(
         "progan/cifar10.yaml",
         model={"fmap_base": 1024, "fmap_max": 128},
         note="1/4–1/8 of the widths; the paper's 800k images per phase keep it at low resolution in budget",
-        paper="CIFAR-10 Inception Score 8.80 ± 0.05, unsupervised (Table 3)",
+        paper="Karras et al. 2018, Table 3: CIFAR-10 Inception Score 8.80 ± 0.05 (unsupervised)",
     ),
     "TextToImageGAN": Setup(
         "text2image/fashion_mnist.yaml",
@@ -142,14 +152,16 @@ SETUPS: dict[str, Setup] = {
         data={"image_size": 32},
         data_class="gan_zoo.data.FashionMNISTCaptions",
         note="captioned Fashion-MNIST; sampled for the captions of random test images",
-        paper="no FID or IS in the paper (CUB, Oxford-102, MS-COCO; judged by eye)",
+        paper="Reed et al. 2016: CUB, Oxford-102, MS-COCO judged by eye (no FID or IS)",
     ),
     "SinGAN": Setup(
-        "singan/rocket_cpu.yaml",
+        "singan/rocket.yaml",
+        data={"max_size": 53},
         kind="single_image",
         data_class="gan_zoo.data.SingleImage",
-        note="scikit-image's rocket at 53×80 (rocket_cpu.yaml: 200 iterations per scale)",
-        paper="SIFID 0.09 (random samples from scale N) on Places (Table 2)",
+        note="scikit-image's rocket at 35×53 (3 scales) instead of 250 px; the paper's 2000 iterations per "
+        "scale, so the budget may end before the finest scale (the row says how many were trained)",
+        paper="Shaham et al. 2019, Table 2: SIFID 0.09 of random samples from scale N (50 Places images)",
     ),
 }
 
@@ -379,7 +391,9 @@ def singan_scores(model: Any, datamodule: Any, samples: int = 100) -> dict[str, 
     return {
         "diversity": float(diversity),
         "reconstruction_rmse": float(rmse),
-        "scales_trained": int(model.scale) + 1,
+        "scales_trained": int(model.scale) + 1,  # the last of them possibly in part:
+        "iterations_of_the_last": int(model.scale_updates) // int(model.n_critic),
+        "iterations_per_scale": int(model.iterations_per_scale),
         "scales": int(model.num_scales),
     }
 
@@ -408,7 +422,9 @@ def worker(args: argparse.Namespace) -> None:
         "settings": settings_of(args),
     }
     budget = Budget(name, args.budget, args.max_batches)
+    load = os.getloadavg()[0]
     cli, diverged = train(name, config_path.resolve(), args.work_dir / name, budget)
+    row["load_average_1min"] = [load, os.getloadavg()[0]]  # at the start and the end of training
     model = cli.model.eval()
     row |= {
         "status": f"diverged: {diverged}" if diverged else "ok",
@@ -447,49 +463,74 @@ def fmt(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
-def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
-    """The table of the dataset models, then SinGAN's, then what each row changed."""
+def anchor(name: str) -> str:
+    """The row's anchor: the heading ``### <name>`` of its section, as GitHub spells it (lower case)."""
+    return name.lower()
+
+
+def model_cell(row: dict[str, Any]) -> str:
+    return f"[{row['model']}](#{anchor(row['model'])})"
+
+
+def load_text(row: dict[str, Any]) -> str:
+    load = row.get("load_average_1min")
+    return f"{load[0]:.1f} → {load[1]:.1f}" if load else "—"
+
+
+def markdown(rows: list[dict[str, Any]], meta: dict[str, Any], root: str = "") -> str:
+    """The table of the dataset models, then SinGAN's, then one section per model (its anchor, what it
+    trained, its grid); ``root`` is the path from the page to ``--out``."""
     head = (
         f"Fashion-MNIST 32×32, {meta['budget_seconds']:.0f} s of training per model, scored on "
         f"{meta['num_samples']} samples against the 10 000 test images in the `fashion_mnist` classifier's "
-        f"features; {meta['cpu']}, {meta['threads']} threads, {meta['date']}.\n"
+        f"features; {meta['cpu']}, {meta['threads']} threads, {meta['date']}. Load: the 1-minute load "
+        "average at the start and the end of each model's training (2 cores; above 2, other work shared "
+        "them).\n"
     )
     lines = [
         head,
-        "| model | status | train s | img/s | FID ↓ | KID ↓ | IS ↑ | precision | recall | errors "
+        "| model | status | train s | img/s | FID ↓ | KID ↓ | IS ↑ | precision | recall | errors | load "
         "| paper's headline |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for row in (r for r in rows if r.get("kind") == "dataset"):
         s = row.get("scores", {})
         lines.append(
-            f"| {row['model']} | {row['status']} | {fmt(row.get('train_seconds'))} | "
+            f"| {model_cell(row)} | {row['status']} | {fmt(row.get('train_seconds'))} | "
             f"{fmt(row.get('images_per_second'))} | {fmt(s.get('fid'))} | {fmt(s.get('kid_mean'))} | "
             f"{fmt(s.get('is_mean'))} | {fmt(s.get('precision'), 2)} | {fmt(s.get('recall'), 2)} | "
-            f"{fmt(s.get('test_errors'))} | {row.get('paper', '')} |"
+            f"{fmt(s.get('test_errors'))} | {load_text(row)} | {row.get('paper', '')} |"
         )
     single = [r for r in rows if r.get("kind") == "single_image"]
     if single:
         lines += [
             "",
             "| single-image model | status | train s | scales trained | diversity | reconstruction RMSE "
-            "| paper's headline |",
-            "|---|---|---:|---:|---:|---:|---|",
+            "| load | paper's headline |",
+            "|---|---|---:|---:|---:|---:|---|---|",
         ]
         for row in single:
             s = row.get("scores", {})
             lines.append(
-                f"| {row['model']} | {row['status']} | {fmt(row.get('train_seconds'))} | "
-                f"{s.get('scales_trained', '—')}/{s.get('scales', '—')} | {fmt(s.get('diversity'))} | "
-                f"{fmt(s.get('reconstruction_rmse'))} | {row.get('paper', '')} |"
+                f"| {model_cell(row)} | {row['status']} | {fmt(row.get('train_seconds'))} | "
+                f"{s.get('scales_trained', '—')}/{s.get('scales', '—')} ({s.get('iterations_of_the_last')}/"
+                f"{s.get('iterations_per_scale')} iterations of the last) | {fmt(s.get('diversity'))} | "
+                f"{fmt(s.get('reconstruction_rmse'))} | {load_text(row)} | {row.get('paper', '')} |"
             )
-    lines += ["", "What each row trained (config in `configs/<model>.yaml`):", ""]
     for row in rows:
-        lines.append(
-            f"- **{row['model']}**: "
-            + "; ".join(row.get("overrides", []))
-            + (f". {row['note']}" if row.get("note") else "")
-        )
+        lines += ["", f"### {row['model']}", "", f"Status: {row['status']}."]
+        if "batches" in row:
+            lines.append(
+                f"{row['batches']} batches of {row['batch_size']} in {fmt(row['train_seconds'])} s "
+                f"(updates: {', '.join(f'{k} {v}' for k, v in row['updates'].items())})."
+            )
+        if row.get("overrides"):
+            lines.append("Trained: " + "; ".join(row["overrides"]) + f" (`{row['config']}`).")
+        if row.get("note"):
+            lines.append(f"{row['note'][0].upper()}{row['note'][1:]}.")
+        lines.append(f"Paper: {row.get('paper', '')}.")
+        if row.get("grid"):
+            lines += ["", f"![{row['model']} samples]({root}{row['grid']})"]
     return "\n".join(lines) + "\n"
 
 
@@ -513,9 +554,10 @@ def montage(rows: list[dict[str, Any]], out: Path, cell: int = 256, columns: int
     return [sheet.height, sheet.width]
 
 
-def write_doc(doc: Path, out: Path, table: str) -> None:
-    """``docs/scoreboard.md``: how the table was made, the table, the montage."""
+def write_doc(doc: Path, out: Path, rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
+    """``docs/scoreboard.md``: how the table was made, the montage, the table; returns the table."""
     relative = os.path.relpath(out, doc.parent)
+    table = markdown(rows, meta, root=f"{relative}/")
     text = f"""# Scoreboard
 
 Every model in the zoo, trained on real Fashion-MNIST for the same wall-clock budget on a CPU and scored
@@ -526,16 +568,18 @@ the `fashion_mnist` domain classifier, not Inception's, so they compare with eac
 Precision and recall (Kynkäänniemi et al. 2019, k = 3) show mode collapse: a low recall with a fair
 precision is a generator that covers a few modes well.
 
-{table}
-Sample grids (the fixed noise of each model; one row per class for conditional models):
+Command: `{meta["command"]}`
 
-![sample grids]({relative}/montage.png)
+![sample grids of every model]({relative}/montage.png)
 
 Per-model results: [`{relative}/models/`]({relative}/models/), all rows in
-[`{relative}/scoreboard.json`]({relative}/scoreboard.json).
-"""
+[`{relative}/scoreboard.json`]({relative}/scoreboard.json), the same table with a section per model in
+[`{relative}/scoreboard.md`]({relative}/scoreboard.md).
+
+{table}"""
     doc.parent.mkdir(parents=True, exist_ok=True)
     doc.write_text(text)
+    return table
 
 
 # ---------------------------------------------------------------------------------------------- runner
@@ -576,13 +620,30 @@ def run_worker(name: str, args: argparse.Namespace) -> tuple[int, str]:
     }
     log = args.work_dir / f"{name}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("w") as stream:
+    with cpu_lock(args.lock), log.open("w") as stream:
         process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=stream, text=True)
         for line in process.stdout:  # the worker's progress lines
             print(line, end="", flush=True)
         code = process.wait()
     errors = [line.strip() for line in log.read_text().splitlines() if line.strip()]
     return code, (errors[-1] if errors else "")
+
+
+@contextlib.contextmanager
+def cpu_lock(path: Path | None) -> Any:
+    """Hold an exclusive ``flock`` on ``path`` (as ``flock(1)`` does) while one model trains and is
+    scored, so timed runs of several people never overlap; ``None``: no lock."""
+    if path is None:
+        yield
+        return
+    import fcntl
+
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # waits for whoever holds it
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def eta(done: list[float], remaining: int, budget: float) -> str:
@@ -654,10 +715,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         **settings,
     }
     table = markdown(rows, meta)
-    (args.out / "scoreboard.md").write_text(table)
+    (args.out / "scoreboard.md").write_text(f"# Scoreboard\n\n{table}")
     meta["montage_size"] = montage(rows, args.out)
     (args.out / "scoreboard.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
-    write_doc(args.doc, args.out, table)
+    write_doc(args.doc, args.out, rows, meta)
     print(table)
     print(
         f"wrote {args.out / 'scoreboard.json'}, {args.out / 'scoreboard.md'}, {args.out / 'montage.png'}, "
@@ -670,7 +731,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--budget", type=float, default=240.0, help="seconds of training per model (240)")
+    parser.add_argument(
+        "--budget", type=float, default=BUDGET, help=f"seconds of training per model ({BUDGET:.0f})"
+    )
+    parser.add_argument(
+        "--lock", type=Path, help="take an exclusive flock on this file for each model (shared machines)"
+    )
     parser.add_argument("--max-batches", type=int, help="also stop each model after this many batches")
     parser.add_argument("--num-samples", type=int, default=10_000, help="samples scored per model")
     parser.add_argument("--models", nargs="+", help="registered model names (default: all)")

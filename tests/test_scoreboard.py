@@ -45,6 +45,7 @@ def test_a_tiny_scoreboard_writes_what_it_claims_and_resumes(tmp_path, monkeypat
     out, doc = tmp_path / "out", tmp_path / "docs" / "scoreboard.md"
     argv = ["--models", "DCGAN", "GAN", "--max-batches", "2", "--num-samples", "100", "--threads", "1"]
     argv += ["--out", str(out), "--doc", str(doc), "--work-dir", str(tmp_path / "work")]
+    argv += ["--lock", str(tmp_path / "cpu.lock")]
     argv += [f"--set={item}" for item in TINY]
     first = scoreboard.main(argv)
 
@@ -63,17 +64,26 @@ def test_a_tiny_scoreboard_writes_what_it_claims_and_resumes(tmp_path, monkeypat
         config = (out / row["config"]).read_text()
         assert f"gan_zoo.models.{name}" in config and "FashionMNIST" in config
     # What was changed is recorded, from the source file's value to the new one.
-    assert "model.g_width: 64 → 4" in rows["DCGAN"]["overrides"]
+    assert "model.g_width: 32 → 4" in rows["DCGAN"]["overrides"]
     assert "data: MNIST → FashionMNIST" in rows["GAN"]["overrides"]
     assert rows["GAN"]["overrides"][0] == "source: experiments/gan/mnist.yaml"
 
-    table = (out / "scoreboard.md").read_text()
+    table, page = (out / "scoreboard.md").read_text(), doc.read_text()
     for name, row in rows.items():
-        line = next(line for line in table.splitlines() if line.startswith(f"| {name} |"))
-        cells = [cell.strip() for cell in line.strip("|").split("|")]
-        assert cells[1] == row["status"] and cells[4] == scoreboard.fmt(row["scores"]["fid"])
-        assert cells[7:9] == [scoreboard.fmt(row["scores"][k], 2) for k in ("precision", "recall")]
-    assert table in doc.read_text() and "montage.png" in doc.read_text()
+        # Each row links to its model's section, whose heading is the stable anchor (#dcgan, #gan).
+        cell = f"[{name}](#{name.lower()})"
+        for text, root in ((table, out), (page, doc.parent)):
+            line = next(line for line in text.splitlines() if line.startswith(f"| {cell} |"))
+            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            assert cells[1] == row["status"] and cells[4] == scoreboard.fmt(row["scores"]["fid"])
+            assert cells[7:9] == [scoreboard.fmt(row["scores"][k], 2) for k in ("precision", "recall")]
+            load = row["load_average_1min"]
+            assert cells[10] == f"{load[0]:.1f} → {load[1]:.1f}"
+            assert f"\n### {name}\n" in text
+            grid = next(line for line in text.splitlines() if line.startswith(f"![{name} samples]("))
+            assert (root / grid[grid.index("(") + 1 : -1]).resolve() == (out / row["grid"]).resolve()
+    montage_link = next(line for line in page.splitlines() if line.startswith("![sample grids"))
+    assert (doc.parent / montage_link[montage_link.index("(") + 1 : -1]).resolve() == out / "montage.png"
     combined = json.loads((out / "scoreboard.json").read_text())
     assert combined["meta"]["num_samples"] == 100 and combined["meta"]["cpu"]
     with Image.open(out / "montage.png") as sheet:  # two tiles in a row of four 256-px cells
