@@ -1,19 +1,28 @@
-"""Kill ``gan-zoo fit`` with SIGKILL at random points, resume with ``--ckpt_path last``, and check that
-the final generator and discriminator (and EMA, optimizers) are bit-identical to an uninterrupted run.
+"""Kill ``gan-zoo fit`` at random moments, resume with ``--ckpt_path last`` after each kill, and check that
+the final generator and discriminator (and EMA, optimizers, LR schedulers, schedule state) are
+bit-identical to an uninterrupted run's.
 
-    PYTHONPATH=$PWD python benchmarks/kill_resume.py --kills 20 --model dcgan
-    PYTHONPATH=$PWD python benchmarks/kill_resume.py --kills 20 --model wgan-gp
-    PYTHONPATH=$PWD python benchmarks/kill_resume.py --kills 20 --model singan
-    PYTHONPATH=$PWD python benchmarks/kill_resume.py --kills 20 --model progan
+    PYTHONPATH=$PWD python benchmarks/kill_resume.py --model dcgan --kills 8 --repeats 3
+    PYTHONPATH=$PWD python benchmarks/kill_resume.py --model wgan-gp --kills 8 --repeats 3 --seed 1
+    PYTHONPATH=$PWD python benchmarks/kill_resume.py --model dcgan --devices 2     # 2 processes, gloo
+    PYTHONPATH=$PWD python benchmarks/kill_resume.py --model dcgan --signal TERM  # save-and-exit path
+    PYTHONPATH=$PWD python benchmarks/kill_resume.py --model singan --max-delay 1
+    PYTHONPATH=$PWD python benchmarks/kill_resume.py --model progan
+    PYTHONPATH=$PWD python benchmarks/kill_resume.py --model dcgan -- --trainer.max_epochs 6 \
+        --trainer.limit_train_batches 1.0 --data.batch_size 64     # extra arguments for every run
 
-Each trial: one run killed after a random delay (counted from its first checkpoint, so the kill lands
-anywhere in training, mid-epoch or not, possibly during a save), then resumed until it finishes. The
-script prints one line per trial and a summary; it exits non-zero unless every resume is exact.
+Each repetition is one run killed ``--kills`` times: every attempt is killed (SIGKILL to its whole process
+group, as when a machine goes away) a random delay after its first checkpoint, so the kill lands
+anywhere in training, mid-epoch or not, possibly during a save; the next attempt resumes with
+``--ckpt_path last``. After the last kill the run is resumed to its end and compared with the
+uninterrupted run. The script prints one line per repetition and a summary; it exits non-zero unless
+every repetition is exact.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import signal
@@ -81,6 +90,13 @@ def command(args: list[str]) -> list[str]:
     return [sys.executable, "-m", "gan_zoo", "fit", *args]
 
 
+def distributed(args: list[str], devices: int, strategy: str = "gan_ddp") -> list[str]:
+    """``args`` for ``devices`` CPU processes (gloo)."""
+    if devices == 1:
+        return args
+    return [*args, "--trainer.devices", str(devices), "--trainer.strategy", strategy]
+
+
 def environment() -> dict[str, str]:
     return {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"}
 
@@ -91,17 +107,34 @@ def run(args: list[str], cwd: Path) -> None:
         raise RuntimeError(f"gan-zoo fit failed:\n{result.stderr[-3000:]}")
 
 
-def run_and_kill(args: list[str], cwd: Path, delay: float) -> bool:
-    """Start a run, SIGKILL it ``delay`` seconds after its first checkpoint; False if it finished first."""
+def checkpoints(cwd: Path) -> list[Path]:
+    return list((cwd / RUNS).glob("*/version_*/checkpoints/*.ckpt"))
+
+
+def newest_write(cwd: Path) -> int:
+    """The modification time (ns) of the newest checkpoint in ``cwd``'s runs, 0 if there is none."""
+    times = []
+    for path in checkpoints(cwd):
+        with contextlib.suppress(FileNotFoundError):  # replaced while listing
+            times.append(path.lstat().st_mtime_ns)
+    return max(times, default=0)
+
+
+def run_and_kill(args: list[str], cwd: Path, delay: float, sig: signal.Signals = signal.SIGKILL) -> bool:
+    """Start a run and send ``sig`` to its process group ``delay`` seconds after its first checkpoint;
+    False if the run finished first. With SIGTERM, wait for the run to save and exit by itself."""
+    before = newest_write(cwd)
     process = subprocess.Popen(command(args), cwd=cwd, env=environment(), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)  # fmt: skip
-    while process.poll() is None and not list((cwd / RUNS).glob("*/version_*/checkpoints/last.ckpt")):
+                               stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    while process.poll() is None and newest_write(cwd) <= before:
         time.sleep(0.01)
     time.sleep(delay)
     if process.poll() is not None:
         return False
-    process.send_signal(signal.SIGKILL)
+    os.killpg(process.pid, sig)  # every process of the run: a second DDP process would wait forever
     process.wait()
+    if sig != signal.SIGKILL and process.returncode != 128 + sig:
+        raise RuntimeError(f"a run sent {sig.name} exited with status {process.returncode}")
     return True
 
 
@@ -124,6 +157,15 @@ def final_state(cwd: Path) -> dict[str, torch.Tensor]:
     return state
 
 
+def resume_point(cwd: Path) -> int:
+    """The global step ``--ckpt_path last`` resumes the newest run in ``cwd`` from (0: from scratch)."""
+    from gan_zoo.run_dir import newest_checkpoint
+
+    newest = max((cwd / RUNS).glob("*/version_*"), key=lambda p: int(p.name.split("_")[1]))
+    found, _ = newest_checkpoint(newest / "checkpoints")
+    return torch.load(found, map_location="cpu", weights_only=True)["global_step"] if found else 0
+
+
 def differences(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> list[str]:
     if a.keys() != b.keys():
         return sorted(a.keys() ^ b.keys())
@@ -138,14 +180,20 @@ def reference(args: list[str], workdir: Path) -> dict[str, torch.Tensor]:
 
 
 def trial(
-    args: list[str], workdir: Path, name: str, delay: float, expected: dict[str, torch.Tensor]
-) -> tuple[int | None, list[str]]:
-    """Kill after ``delay``, resume to the end: the step resumed from (``None`` if the run finished
-    before the kill) and the tensors that differ from ``expected``."""
-    cwd = workdir / name
+    args: list[str],
+    cwd: Path,
+    delays: list[float],
+    expected: dict[str, torch.Tensor],
+    sig: signal.Signals = signal.SIGKILL,
+) -> tuple[list[int], list[str]]:
+    """Kill one run after each delay in turn (each attempt resuming the last), then resume it to the end:
+    the global steps resumed from and the tensors that differ from ``expected``."""
     cwd.mkdir()
-    killed = run_and_kill(args, cwd, delay)
-    resumed_from = int(final_state(cwd)["global_step"]) if killed else None
+    resumed_from: list[int] = []
+    for k, delay in enumerate(delays):
+        if not run_and_kill([*args, "--ckpt_path", "last"] if k else args, cwd, delay, sig):
+            break  # it finished before this kill
+        resumed_from.append(resume_point(cwd))
     return resumed_from, resume(args, cwd, expected)
 
 
@@ -158,29 +206,41 @@ def resume(args: list[str], cwd: Path, expected: dict[str, torch.Tensor]) -> lis
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--model", choices=sorted(CONFIGS), default="dcgan")
-    parser.add_argument("--max-delay", type=float, default=2.0, help="seconds after the first checkpoint")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--kills", type=int, default=8, help="kills in each repetition")
+    parser.add_argument("--repeats", type=int, default=3, help="runs, each killed --kills times")
+    parser.add_argument(
+        "--max-delay", type=float, default=2.0, help="seconds after an attempt's first checkpoint"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="of the delays")
+    parser.add_argument("--devices", type=int, default=1, help="CPU processes (gloo) per run")
+    parser.add_argument("--signal", choices=["KILL", "TERM"], default="KILL")
+    parser.add_argument("extra", nargs="*", help="more gan-zoo fit arguments, after --")
     options = parser.parse_args()
-    args, rng = CONFIGS[options.model], random.Random(options.seed)
+    args = distributed([*CONFIGS[options.model], *options.extra], options.devices)
+    rng, sig = random.Random(options.seed), signal.Signals[f"SIG{options.signal}"]
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         start = time.perf_counter()
         expected = reference(args, workdir)
-        print(
-            f"reference run: {time.perf_counter() - start:.1f} s, global_step {int(expected['global_step'])}"
-        )
+        steps = int(expected["global_step"])
+        print(f"reference run: {time.perf_counter() - start:.1f} s, global_step {steps}", flush=True)
         exact = 0
-        for k in range(options.kills):
-            delay = rng.uniform(0.0, options.max_delay)
-            step, diff = trial(args, workdir, f"trial{k}", delay, expected)
+        for r in range(options.repeats):
+            delays = [rng.uniform(0.0, options.max_delay) for _ in range(options.kills)]
+            resumed_from, diff = trial(args, workdir / f"repeat{r}", delays, expected, sig)
             exact += not diff
-            where = f"resumed from step {step}" if step is not None else "finished before the kill"
             verdict = "exact" if not diff else f"DIFFERS in {diff[:3]}"
-            print(f"kill {k + 1:2d} at +{delay:.2f} s, {where}: {verdict}")
-        print(f"{exact}/{options.kills} resumes bit-identical ({options.model})")
-    return 0 if exact == options.kills else 1
+            print(
+                f"repeat {r + 1}: {len(resumed_from)} SIG{options.signal}s, resumed from global steps "
+                f"{resumed_from}: {verdict}",
+                flush=True,
+            )
+        print(
+            f"{exact}/{options.repeats} runs bit-identical to the uninterrupted one ({options.model}, "
+            f"{options.devices} process{'es' if options.devices > 1 else ''}, {options.kills} kills each)"
+        )
+    return 0 if exact == options.repeats else 1
 
 
 if __name__ == "__main__":

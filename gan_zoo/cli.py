@@ -7,28 +7,38 @@
     gan-zoo sample --ckpt runs/.../last.ckpt --num 64 --out grid.png
 
 Every run writes to its own directory ``runs/<model>-<data>/version_N`` (config, TensorBoard events,
-checkpoints, sample grids); an existing run directory is never written into.
+checkpoints, sample grids), under ``--trainer.default_root_dir`` (``runs`` by default) whichever logger
+is chosen; an existing run directory is never written into. ``--ckpt_path last`` resumes the newest
+version of the same model and data from its newest readable checkpoint, and says which file it uses.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pytorch_lightning import Callback, LightningDataModule, Trainer
 from pytorch_lightning.callbacks import ProgressBar, RichProgressBar
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
-from pytorch_lightning.utilities import rank_zero_warn
+from pytorch_lightning.utilities import rank_zero_only
 
 import gan_zoo.data
 from gan_zoo import run_dir
-from gan_zoo.callbacks import AtomicModelCheckpoint, DivergenceGuard, RandomState, SampleGrid
-from gan_zoo.checkpoints import check_compatible, check_model_class, newest_loadable, read_checkpoint
+from gan_zoo.callbacks import (
+    AtomicModelCheckpoint,
+    DivergenceGuard,
+    PreemptionCheckpoint,
+    RandomState,
+    SampleGrid,
+)
+from gan_zoo.checkpoints import check_compatible, check_model_class, read_checkpoint
 from gan_zoo.core import AdversarialModule
 from gan_zoo.data import ImageDataModule
-from gan_zoo.errors import reported
+from gan_zoo.errors import CheckpointError, ConfigError, reported
 from gan_zoo.loggers import SaveConfigAndLogToWandb, check_no_secrets, is_wandb, prepare_wandb_run
 from gan_zoo.models import MODELS  # registers the models for short names: --model DCGAN
 
@@ -38,10 +48,11 @@ RUNS_DIR = "runs"
 class GanZooCLI(LightningCLI):
     """LightningCLI with the data's image shape and class count linked into the model.
 
-    Two callbacks are always present and configurable at the top level of the config:
-    ``sample_grid`` (:class:`~gan_zoo.callbacks.SampleGrid`) and ``checkpoint`` (Lightning's
+    These callbacks are always present and configurable at the top level of the config:
+    ``sample_grid`` (:class:`~gan_zoo.callbacks.SampleGrid`), ``checkpoint`` (Lightning's
     ``ModelCheckpoint`` writing atomically, :class:`~gan_zoo.callbacks.AtomicModelCheckpoint`, keeping
-    ``last.ckpt``).
+    ``last.ckpt``), ``random_state`` (:class:`~gan_zoo.callbacks.RandomState`), ``divergence_guard``
+    and ``preemption`` (:class:`~gan_zoo.callbacks.PreemptionCheckpoint`: SIGTERM saves and exits).
     """
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
@@ -49,6 +60,7 @@ class GanZooCLI(LightningCLI):
         parser.add_lightning_class_args(AtomicModelCheckpoint, "checkpoint")
         parser.add_lightning_class_args(RandomState, "random_state")  # exact resume of the RNG streams
         parser.add_lightning_class_args(DivergenceGuard, "divergence_guard")
+        parser.add_lightning_class_args(PreemptionCheckpoint, "preemption")  # SIGTERM: checkpoint, exit 143
         parser.set_defaults({"checkpoint.save_last": True})
         parser.link_arguments("data.image_shape", "model.init_args.image_shape", apply_on="instantiate")
         parser.link_arguments("data.num_classes", "model.init_args.num_classes", apply_on="instantiate")
@@ -56,18 +68,32 @@ class GanZooCLI(LightningCLI):
     def before_instantiate_classes(self) -> None:
         config = self.config[self.subcommand] if self.subcommand else self.config
         check_no_secrets(config)
+        _check_one_schedule(config.checkpoint)
+        root = Path(config.trainer.default_root_dir or RUNS_DIR)
+        name = _run_name(config)
         if config.trainer.logger in (None, True):
-            config.trainer.logger = _default_logger(config)
-            if self.subcommand == "fit" and config.get("ckpt_path") == "last":
-                # Resume in place: the newest version of this model-data pair with a good checkpoint.
-                root = Path(RUNS_DIR) / config.trainer.logger["init_args"]["name"]
-                config.trainer.logger["init_args"]["version"] = run_dir.latest_resumable_version(root)
-
+            config.trainer.logger = _default_logger(root, name)
         loggers = (
             config.trainer.logger if isinstance(config.trainer.logger, list) else [config.trainer.logger]
         )
-        for logger in filter(is_wandb, loggers):
-            prepare_wandb_run(logger, config.checkpoint, RUNS_DIR, _run_name(config))
+        resuming = self.subcommand == "fit" and config.get("ckpt_path") == "last"
+        for logger in loggers:
+            if is_wandb(logger):
+                version = run_dir.latest_resumable_version(root / name) if resuming else None
+                if version is not None and logger["init_args"].get("save_dir") in (None, "."):
+                    logger["init_args"]["save_dir"] = str(root / name / f"version_{version}")
+                prepare_wandb_run(logger, config.checkpoint, str(root), name)
+            elif _has_version_directories(logger):
+                init_args = logger["init_args"]
+                # Every logger keeps the zoo's layout, root/<model>-<data>/version_N.
+                if init_args.get("save_dir") in (None, RUNS_DIR):  # the default root stands for the given one
+                    init_args["save_dir"] = str(root)
+                if init_args.get("name") in (None, "lightning_logs"):
+                    init_args["name"] = name
+                if resuming and init_args.get("version") is None:
+                    # Resume in place: the newest version of this model-data pair with a good checkpoint.
+                    directory = Path(init_args["save_dir"]) / init_args["name"]
+                    init_args["version"] = run_dir.latest_resumable_version(directory)
 
     def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Callback]) -> Trainer:
         # A rich progress bar unless the config turns the bar off or brings its own.
@@ -98,8 +124,9 @@ class GanZooCLI(LightningCLI):
         config = self.config_init["fit"]
         ckpt_path = config.get("ckpt_path")
         log_dir = self.trainer.log_dir
+        skipped: list[Path] = []
         if ckpt_path == "last":
-            ckpt_path = self._newest_checkpoint()
+            ckpt_path, skipped = self._checkpoint_to_resume()
             config["ckpt_path"] = ckpt_path
         if ckpt_path is None and log_dir:
             run_dir.ensure_fresh(log_dir)
@@ -111,15 +138,50 @@ class GanZooCLI(LightningCLI):
             self.datamodule.setup("fit")  # a missing dataset or bad labels fail here, before any output
         if ckpt_path is not None:
             trust = config.get("weights_only") is False
-            check_compatible(self.model, read_checkpoint(ckpt_path, trust=trust))
+            checkpoint = read_checkpoint(ckpt_path, trust=trust)
+            try:
+                check_compatible(self.model, checkpoint)
+            except CheckpointError as error:
+                raise CheckpointError(f"{ckpt_path}: {error}") from None
+            if skipped:
+                problem = "cannot be read (cut short, or a link to a removed file)"
+                _say(f"{skipped[0]} {problem}; resuming from {ckpt_path}")
+            else:
+                epoch, step = checkpoint.get("epoch"), checkpoint.get("global_step")
+                _say(f"resuming from {ckpt_path} (epoch {epoch}, global step {step})")
 
-    def _newest_checkpoint(self) -> str | None:
+    def _checkpoint_to_resume(self) -> tuple[str | None, list[Path]]:
+        """``--ckpt_path last``: the newest readable checkpoint of the run being resumed and the newer
+        unreadable ones; refused when that run was configured otherwise."""
         callback = self.trainer.checkpoint_callback
         directory = getattr(callback, "dirpath", None) or Path(self.trainer.log_dir or ".") / "checkpoints"
-        found = newest_loadable(directory)
+        found, unreadable = run_dir.newest_checkpoint(directory)
         if found is None:
-            rank_zero_warn(f"--ckpt_path last: no loadable checkpoint in {directory}; training from scratch")
-        return str(found) if found else None
+            _say(f"--ckpt_path last: no checkpoint in {directory} yet; training from scratch")
+            return None, []
+        self._check_same_settings(found)
+        return str(found), unreadable
+
+    def _check_same_settings(self, checkpoint: Path) -> None:
+        """Refuse to resume a run whose model or data were configured otherwise (image size, widths,
+        batch size, ...): that run's ``config.yaml`` against this command's settings."""
+        saved_path = Path(self.trainer.log_dir or checkpoint.parent.parent) / "config.yaml"
+        if not saved_path.is_file():
+            return
+        saved = yaml.safe_load(saved_path.read_text()) or {}
+        current = yaml.safe_load(self._parser("fit").dump(self.config["fit"], skip_none=False)) or {}
+        differences = [
+            f"{key} {saved_value!r} there, {current_value!r} here"
+            for key, saved_value, current_value in _setting_differences(saved, current)
+        ]
+        if differences:
+            raise CheckpointError(
+                f"--ckpt_path last found {checkpoint}, from a run configured otherwise ("
+                + "; ".join(differences[:3])
+                + (f"; {len(differences) - 3} more" if len(differences) > 3 else "")
+                + f", see {saved_path}); resume it with its own settings, pick another version with "
+                "--trainer.logger.version N, or leave out --ckpt_path to start a new one"
+            )
 
     def before_validate(self) -> None:
         self._check_evaluation_checkpoint("validate")
@@ -147,12 +209,61 @@ def _run_name(config: Any) -> str:
     return f"{_short_name(config.model.class_path)}-{_short_name(config.data.class_path)}"
 
 
-def _default_logger(config: Any) -> dict[str, Any]:
-    """TensorBoard in ``runs/<model>-<data>/version_N``: a fresh version directory for every run."""
+def _default_logger(root: Path, name: str) -> dict[str, Any]:
+    """TensorBoard in ``root/<model>-<data>/version_N``: a fresh version directory for every run."""
     return {
         "class_path": "pytorch_lightning.loggers.TensorBoardLogger",
-        "init_args": {"save_dir": RUNS_DIR, "name": _run_name(config)},
+        "init_args": {"save_dir": str(root), "name": name},
     }
+
+
+def _check_one_schedule(checkpoint: Any) -> None:
+    """Lightning's ModelCheckpoint writes on one schedule; say which settings to clear, in one line
+    (a layer such as experiments/_base/preemptible.yaml sets one, a command-line flag another)."""
+    names = ("every_n_train_steps", "every_n_epochs", "train_time_interval")
+    given = [name for name in names if checkpoint.get(name)]
+    if len(given) > 1:
+        settings = " and ".join(f"{name}={checkpoint.get(name)}" for name in given)
+        raise ConfigError(
+            f"checkpoint: {settings} are alternatives (one checkpoint schedule); set all but one to "
+            f"null, e.g. --checkpoint.{given[-1]} null"
+        )
+
+
+def _has_version_directories(logger: Any) -> bool:
+    """TensorBoard and CSV loggers: ``save_dir/name/version_N``, like the zoo's run directories."""
+    class_path = (logger.get("class_path") if hasattr(logger, "get") else None) or ""
+    return class_path.rsplit(".", 1)[-1] in ("TensorBoardLogger", "CSVLogger")
+
+
+#: Data settings that do not change what is trained: a resume may set them otherwise.
+_FREE_DATA_SETTINGS = {"data_dir", "num_workers", "download", "on_device"}
+
+
+def _setting_differences(saved: Mapping[str, Any], current: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+    """``(key, saved, current)`` for the model and data settings that differ between two configs."""
+    flat_saved, flat_current = (
+        dict(_flatten({k: c.get(k) for k in ("model", "data")})) for c in (saved, current)
+    )
+    free = {f"data.{name}" for name in _FREE_DATA_SETTINGS}
+    keys = sorted((flat_saved.keys() | flat_current.keys()) - free)
+    return [
+        (k, flat_saved.get(k), flat_current.get(k)) for k in keys if flat_saved.get(k) != flat_current.get(k)
+    ]
+
+
+def _flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(value, Mapping):
+        for key, item in value.items():  # data.init_args.image_size is data.image_size on the command line
+            yield from _flatten(item, prefix if key == "init_args" else f"{prefix}{key}.")
+    else:
+        yield prefix.rstrip("."), list(value) if isinstance(value, tuple) else value
+
+
+@rank_zero_only
+def _say(message: str) -> None:
+    """One line for the user on stderr, from the first process only."""
+    print(f"gan-zoo: {message}", file=sys.stderr, flush=True)
 
 
 def build_cli(args: list[str] | None = None, run: bool = True) -> GanZooCLI:
@@ -196,6 +307,7 @@ COMMANDS: dict[str, str] = {
     "singan": "gan_zoo.commands.singan:main",
     "sample": "gan_zoo.commands.sample:main",
     "evaluate": "gan_zoo.commands.evaluate:main",
+    "analyze": "gan_zoo.commands.analyze:main",
 }
 
 

@@ -41,6 +41,10 @@ class RunDirectoryExistsError(GanZooError, FileExistsError):
     """A fresh run would write into a directory that already holds results."""
 
 
+class OutputExistsError(GanZooError, FileExistsError):
+    """A file a command would write exists, and replacing it was not asked for."""
+
+
 _KEY = re.compile(r'^Parser key "([^"]+)":')
 _NOT_IMPORTABLE = re.compile(r"Expected a dot import path string: (\S+)")
 _UNKNOWN_OPTION = re.compile(

@@ -39,14 +39,17 @@ __all__ = [
     "LightningModule",
     "ModelCheckpoint",
     "OptimizerCallable",
+    "as_automatic_optimization",
     "ddp_options",
     "enable_find_unused_parameters",
     "is_exactly",
     "is_instance_of",
     "package_of",
     "rank_zero_info",
+    "rank_zero_warn",
     "save_arguments_as_hyperparameters",
     "should_write_step_logs",
+    "start_epoch_after_resume_from_last_batch",
     "sync_module_states",
 ]
 
@@ -196,6 +199,11 @@ def rank_zero_info(message: str) -> None:
     pytorch_lightning.utilities.rank_zero.rank_zero_info(message)
 
 
+def rank_zero_warn(message: str) -> None:
+    """Warn once, from the process of rank 0 (Lightning's warning category, shown once per message)."""
+    pytorch_lightning.utilities.rank_zero.rank_zero_warn(message)
+
+
 def ddp_options(strategy: Any) -> dict[str, Any]:
     """The ``DistributedDataParallel`` keyword arguments a ``DDPStrategy`` was given (private there)."""
     return strategy._ddp_kwargs
@@ -219,3 +227,68 @@ def sync_module_states(module: torch.nn.Module) -> None:
     from pytorch_lightning.overrides.distributed import _sync_module_states
 
     _sync_module_states(module)
+
+
+def start_epoch_after_resume_from_last_batch(trainer: Any) -> bool:
+    """Count and announce the next epoch's start when a run resumes from its previous epoch's last batch.
+
+    Call it in ``on_train_start``, after the fit loop has read the checkpoint. Lightning counts a batch
+    as completed only after its ``on_train_batch_end`` hooks, so a checkpoint saved there
+    (``ModelCheckpoint(every_n_train_steps=…)`` or ``train_time_interval``) records that batch as
+    unfinished (https://github.com/Lightning-AI/pytorch-lightning/issues/19815, open). The loops make
+    up for it on restore. After an epoch's *last* batch, ``FitLoop.reset`` then counts that epoch as
+    processed and completed, but the run is still marked "restarted mid-epoch", so
+    ``FitLoop.on_advance_start`` skips the next epoch's start: its ``ready`` / ``started`` counts and
+    its ``on_train_epoch_start`` hooks. The epoch progress stays one epoch behind from then on, reading
+    ``ready == processed`` in the middle of an epoch, which ``FitLoop.restarting`` takes for a finished
+    epoch: the next resume from a mid-epoch checkpoint restarts the batch counters at 0, and one from a
+    later epoch's last batch hands the sampler the previous epoch's number and trains that epoch again.
+
+    Clearing the fit loop's restart stage at this point lets the next epoch start as in an
+    uninterrupted run; the epoch loop still takes its own restart path (the batch counted, the
+    counters reset for the new epoch). As in Lightning's own handling, the validation and epoch-end
+    hooks that followed the saved batch in the interrupted run are not run again. A no-op for every
+    other checkpoint, and once Lightning counts the batch before the hooks
+    (``tests/test_lightning_compat_resume.py`` then fails, to say this can go).
+
+    Returns:
+        Whether the run was resuming from an epoch's last batch.
+    """
+    fit_loop = trainer.fit_loop
+    epoch_loop = fit_loop.epoch_loop
+    after_last_batch = (
+        fit_loop.restarted_mid_epoch
+        and epoch_loop.restarted_on_train_batch_end
+        and epoch_loop.batch_progress.is_last_batch
+    )
+    if after_last_batch:
+        fit_loop.reset_restart_stage()
+    return after_last_batch
+
+
+class _AutomaticOptimizationView:
+    """A LightningModule as seen by ``ModelCheckpoint.on_train_batch_end``: automatic optimization."""
+
+    automatic_optimization = True
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+
+def as_automatic_optimization(module: Any) -> Any:
+    """``module`` for ``ModelCheckpoint.on_train_batch_end``, which then checkpoints it by steps *and*
+    by time.
+
+    Lightning 2.6 gives manual optimization (every gan_zoo model) a branch of its own there (added
+    for a "pre-optimization state" snapshot that only a module with ``saved_models`` and ``layer``
+    attributes uses): it ignores ``train_time_interval``, so time-interval checkpoints are never
+    written (https://github.com/Lightning-AI/pytorch-lightning/pull/21699, open), and it warns on
+    every step checkpoint that the state saved is the one after the optimizer step, which is the
+    state a resume needs. The automatic-optimization branch does both intervals and nothing else with
+    the module. ``tests/test_lightning_compat_resume.py`` fails once the manual branch writes
+    time-interval checkpoints, to say this can go.
+    """
+    return _AutomaticOptimizationView(module)

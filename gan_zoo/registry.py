@@ -50,6 +50,24 @@ class Registry(Generic[T]):
             valid = ", ".join(sorted(self._entries))
             raise UnknownNameError(f"Unknown {self.kind} '{name}'. Valid names: {valid}.") from None
 
+    def build(self, spec: str | dict) -> T:
+        """An instance from a registered name (built with its defaults) or from the
+        ``{"class_path": ..., "init_args": {...}}`` form of YAML configs and saved hyperparameters.
+        A class path must name a registered class: a config never makes us import arbitrary code."""
+        if isinstance(spec, str):
+            return self.get(spec)()
+        path = spec.get("class_path", "")
+        registered = {f"{c.__module__}.{c.__qualname__}": c for c in self._entries.values()}
+        by_name = {c.__name__: c for c in self._entries.values()}
+        name = path.rpartition(".")[2]  # gan_zoo.losses.GradientPenalty, or GradientPenalty alone
+        cls = registered.get(path) or (
+            by_name.get(name) if path == name or path.startswith("gan_zoo.") else None
+        )
+        if cls is None:
+            valid = ", ".join(sorted(registered))
+            raise UnknownNameError(f"Unknown {self.kind} class_path '{path}'. Valid class paths: {valid}.")
+        return cls(**(spec.get("init_args") or {}))
+
     def names(self) -> list[str]:
         return sorted(self._entries)
 

@@ -84,11 +84,7 @@ def module_around(generator: torch.nn.Module, discriminator: torch.nn.Module, **
     """An AdversarialModule whose networks are the given ones (for tests of the shared machinery)."""
     from gan_zoo.core import AdversarialModule
 
-    class GivenNetworks(AdversarialModule):
-        def build_networks(self) -> tuple[torch.nn.Module, torch.nn.Module]:
-            return generator, discriminator
-
-    return GivenNetworks(**arguments)
+    return AdversarialModule.from_networks(generator, discriminator, **arguments)
 
 
 def tiny_data(name: str) -> pl.LightningDataModule:
@@ -115,6 +111,11 @@ def tiny_model() -> Callable[..., pl.LightningModule]:
 @pytest.fixture
 def digits() -> Digits:
     return Digits(image_size=16, batch_size=16)
+
+
+#: What a torchdata StatefulDataLoader counts since its iterator was created; a resumed run creates its
+#: own iterator, so these differ from an uninterrupted run's while the sampler's position agrees.
+LOADER_COUNTERS = ("samples_yielded", "_sampler_iter_yielded", "_num_yielded")
 
 
 def make_trainer(tmp_path, **overrides: Any) -> pl.Trainer:

@@ -92,6 +92,35 @@ def test_existing_run_directory_is_never_overwritten(in_tmp):
     assert config.read_bytes() == before
 
 
+def test_default_root_dir_holds_the_runs(in_tmp):
+    """--trainer.default_root_dir is where runs go, as Lightning users expect, in the zoo's layout."""
+    main(["fit", *TINY_FIT, "--trainer.default_root_dir", "elsewhere"])
+    run = in_tmp / "elsewhere" / "dcgan-digits" / "version_0"
+    assert (run / "checkpoints" / "last.ckpt").is_file() and (run / "config.yaml").is_file()
+    assert not (in_tmp / "runs").exists()
+
+
+@pytest.mark.parametrize("root", [None, "elsewhere"])
+def test_the_csv_layer_keeps_the_run_directory(root, in_tmp):
+    layer = ["--config", str(REPO / "experiments" / "_base" / "csv.yaml")]
+    main(["fit", *TINY_FIT, *layer, *(["--trainer.default_root_dir", root] if root else [])])
+    run = in_tmp / (root or "runs") / "dcgan-digits" / "version_0"
+    assert (run / "metrics.csv").is_file() and (run / "checkpoints" / "last.ckpt").is_file()
+    assert not (in_tmp / (root or "runs") / "lightning_logs").exists()
+
+
+def test_two_checkpoint_schedules_are_one_line(in_tmp, capsys):
+    layer = ["--config", str(REPO / "experiments" / "_base" / "preemptible.yaml")]
+    with pytest.raises(SystemExit) as exit_:
+        main(["fit", *TINY_FIT, *layer, "--checkpoint.every_n_train_steps", "100"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "gan-zoo: error: checkpoint: every_n_train_steps=100 and train_time_interval=0:10:00 are "
+        "alternatives (one checkpoint schedule); set all but one to null, e.g. "
+        "--checkpoint.train_time_interval null"
+    )
+
+
 @pytest.mark.parametrize("name", MODELS.names())
 def test_short_names_fast_dev_run(name, in_tmp):
     main(["fit", "--model", name, *tiny_data_args(name), "--trainer.fast_dev_run", "true"])

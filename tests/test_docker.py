@@ -32,7 +32,9 @@ def instructions() -> list[tuple[str, str]]:
 
 
 def args() -> dict[str, str]:
-    return dict(shlex.split(value)[0].split("=", 1) for kind, value in instructions() if kind == "ARG")
+    """The ARGs with a default (``ARG NAME`` alone re-declares one inside a stage)."""
+    declared = (shlex.split(value)[0] for kind, value in instructions() if kind == "ARG")
+    return dict(arg.split("=", 1) for arg in declared if "=" in arg)
 
 
 def dockerignore_patterns() -> list[str]:
@@ -119,11 +121,42 @@ def test_torch_pins_are_the_packages():
     assert "$TORCH_SPEC" in DOCKERFILE and "$TORCHVISION_SPEC" in DOCKERFILE
 
 
+def stages() -> dict[str, str]:
+    """``{stage name: base image}`` of the ``FROM image AS name`` lines."""
+    found = {}
+    for kind, value in instructions():
+        if kind == "FROM" and " AS " in value.upper():
+            image, name = re.split(r"\s+AS\s+", value, flags=re.IGNORECASE)
+            found[name] = image
+    return found
+
+
 def test_cuda_runtime_and_torch_wheels_name_the_same_cuda():
     major, minor, *_ = args()["CUDA_VERSION"].split(".")
-    assert args()["TORCH_INDEX"].endswith(f"/cu{major}{minor}")
-    (base,) = [value for kind, value in instructions() if kind == "FROM"]
-    assert base.startswith("nvidia/cuda:${CUDA_VERSION}-") and "runtime" in base
+    assert args()["TORCH_INDEX_CUDA"].endswith(f"/cu{major}{minor}")
+    assert (
+        stages()["base-cuda"].startswith("nvidia/cuda:${CUDA_VERSION}-")
+        and "runtime" in stages()["base-cuda"]
+    )
+
+
+def test_a_cpu_variant_builds_from_plain_ubuntu_with_cpu_wheels():
+    assert args()["VARIANT"] == "cuda" and set(stages()) == {"base-cuda", "base-cpu"}
+    assert stages()["base-cpu"].startswith("ubuntu:")
+    assert args()["TORCH_INDEX_CPU"].endswith("/whl/cpu")
+    final = [value for kind, value in instructions() if kind == "FROM"][-1]
+    assert final == "base-${VARIANT}"  # --build-arg VARIANT=cpu picks the CPU stage
+
+
+def test_the_user_takes_uid_1000_from_ubuntus_default_user():
+    """Ubuntu 24.04 images have a user "ubuntu" with UID 1000, so a plain useradd --uid 1000 fails the
+    build; the existing user is removed first (and only if it exists, for other bases)."""
+    (setup,) = [value for kind, value in instructions() if kind == "RUN" and "useradd" in value]
+    removal, creation = (
+        setup.index("userdel --remove ubuntu"),
+        setup.index("useradd --create-home --uid 1000"),
+    )
+    assert "if id -u ubuntu" in setup and removal < creation
 
 
 def test_the_package_is_installed_and_its_script_is_the_entrypoint():
@@ -143,12 +176,23 @@ def test_runs_as_an_unprivileged_user_after_the_last_root_step():
     assert kinds.index("USER") > max(i for i, kind in enumerate(kinds) if kind == "RUN")
 
 
-def test_data_and_runs_are_volumes_where_the_cli_looks():
+def environment() -> dict[str, str]:
+    found = {}
+    for kind, value in instructions():
+        if kind == "ENV":
+            found.update(dict(item.split("=", 1) for item in shlex.split(value)))
+    return found
+
+
+def test_data_runs_and_caches_are_volumes_where_the_library_looks():
     (workdir,) = [value for kind, value in instructions() if kind == "WORKDIR"]
     (volumes,) = [value for kind, value in instructions() if kind == "VOLUME"]
     data_dir = inspect.signature(ImageDataModule).parameters["data_dir"].default  # relative to the cwd
-    expected = {f"{workdir}/{data_dir}", f"{workdir}/{gan_zoo.cli.RUNS_DIR}"}
+    cache = f"{workdir}/cache"
+    expected = {f"{workdir}/{data_dir}", f"{workdir}/{gan_zoo.cli.RUNS_DIR}", cache}
     assert set(re.findall(r'"([^"]+)"', volumes)) == expected
+    # the Inception weights (torch.hub under TORCH_HOME) and the real-feature cache (XDG_CACHE_HOME)
+    assert environment()["TORCH_HOME"].startswith(cache + "/") and environment()["XDG_CACHE_HOME"] == cache
 
 
 def test_example_commands_use_existing_experiments():

@@ -343,3 +343,13 @@ def test_historical_averaging_acts_on_both_networks(digits, trainer_factory):
 def test_historical_averaging_names_a_network():
     with pytest.raises(ValueError, match="network must be"):
         HistoricalAveraging("critic")
+
+
+def test_the_config_form_of_a_regularizer_builds_only_registered_classes():
+    built = get_regularizer({"class_path": "gan_zoo.losses.GradientPenalty", "init_args": {"weight": 5.0}})
+    assert isinstance(built, GradientPenalty) and built.weight == 5.0 and built.target == 1.0
+    assert isinstance(get_regularizer({"class_path": "Drift"}), Drift)
+    with pytest.raises(
+        UnknownNameError, match=r"Unknown regularizer class_path 'os.system'. Valid class paths: "
+    ):
+        get_regularizer({"class_path": "os.system", "init_args": {"command": "true"}})

@@ -1,4 +1,6 @@
-"""Exact resume: data order, RNG streams, atomic checkpoints, and SIGKILL-and-resume through the CLI."""
+"""Exact resume: data order, RNG streams, atomic checkpoints, resuming from every kind of checkpoint,
+SIGTERM, choosing the checkpoint for ``--ckpt_path last``, and SIGKILL-and-resume through the CLI
+(random moments, two processes: ``test_preemption.py``)."""
 
 from __future__ import annotations
 
@@ -9,17 +11,22 @@ import random
 import signal
 import subprocess
 from collections.abc import Iterator
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import pytorch_lightning as pl
 import torch
-from conftest import build_tiny, make_trainer
+from conftest import LOADER_COUNTERS, build_tiny, make_trainer
+from torch.utils.data import DistributedSampler
 
-from gan_zoo.callbacks import AtomicModelCheckpoint, random_state
+from gan_zoo import run_dir
+from gan_zoo.callbacks import AtomicModelCheckpoint, Preempted, PreemptionCheckpoint, random_state
 from gan_zoo.callbacks.atomic_checkpoint import partial_path
 from gan_zoo.checkpoints import newest_loadable
+from gan_zoo.cli import main
 from gan_zoo.data import Digits
 from gan_zoo.data.sampler import ResumableRandomSampler
 
@@ -83,6 +90,77 @@ def test_random_state_round_trip():
     assert torch.equal(torch.rand(3), expected[0]) and random.random() == expected[1]
 
 
+class Sized:
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+
+@pytest.mark.parametrize(("size", "processes"), [(20, 2), (21, 2), (10, 3), (2, 3)])
+def test_processes_split_the_permutation_as_distributed_sampler_does(size, processes):
+    """Process r takes what torch's DistributedSampler (no shuffle, padded) gives it of the epoch's
+    permutation, so the processes share the epoch without overlap and equally."""
+    permutation = ResumableRandomSampler(size, 2, seed=5).permutation(3)
+    for rank in range(processes):
+        sampler = ResumableRandomSampler(size, 2, seed=5, num_replicas=processes, rank=rank)
+        sampler.set_epoch(3)
+        reference = DistributedSampler(Sized(size), num_replicas=processes, rank=rank, shuffle=False)
+        assert list(sampler) == [permutation[i].item() for i in reference]
+        assert len(sampler) == len(reference)
+
+
+def test_each_process_resumes_mid_epoch_at_its_next_batch():
+    for rank in range(2):
+        uninterrupted = ResumableRandomSampler(20, 2, seed=1, num_replicas=2, rank=rank)
+        expected = batches(iter(uninterrupted), 5, batch_size=2)
+        interrupted = ResumableRandomSampler(20, 2, seed=1, num_replicas=2, rank=rank)
+        batches(iter(interrupted), 3, batch_size=2)
+        resumed = ResumableRandomSampler(20, 2, seed=1, num_replicas=2, rank=rank)
+        resumed.load_state_dict(interrupted.state_dict())
+        assert batches(iter(resumed), 2, batch_size=2) == expected[3:]
+
+
+def test_validation_leaves_the_training_streams_alone():
+    """Validation draws latents; a run that validates after a checkpoint and one resumed from it (which
+    does not repeat that validation) must then train on the same streams."""
+    callback = random_state.RandomState()
+    torch.manual_seed(3)
+    expected = torch.rand(4)
+    torch.manual_seed(3)
+    callback.on_validation_start(None, None)
+    torch.randn(100)  # the validation's latents
+    callback.on_validation_end(None, None)
+    assert torch.equal(torch.rand(4), expected)
+
+
+def test_each_process_takes_back_its_own_streams():
+    states = []
+    for seed in (10, 11):
+        torch.manual_seed(seed)
+        states.append(random_state.capture())
+    expected = []
+    for seed in (10, 11):
+        torch.manual_seed(seed)
+        expected.append(torch.rand(3))
+    saved = {**states[0], "ranks": states}
+    for rank in (0, 1):
+        callback = random_state.RandomState()
+        callback.load_state_dict(saved)
+        torch.manual_seed(99)
+        callback.on_train_batch_start(SimpleNamespace(world_size=2, global_rank=rank), None, None, 0)
+        assert torch.equal(torch.rand(3), expected[rank])
+    # A run with another number of processes keeps its own streams.
+    callback = random_state.RandomState()
+    callback.load_state_dict(saved)
+    torch.manual_seed(99)
+    own = torch.rand(3)
+    torch.manual_seed(99)
+    callback.on_train_batch_start(SimpleNamespace(world_size=1, global_rank=0), None, None, 0)
+    assert torch.equal(torch.rand(3), own)
+
+
 def test_failed_save_leaves_the_previous_checkpoint(tmp_path, digits, monkeypatch):
     callback = AtomicModelCheckpoint(dirpath=tmp_path / "ckpt", save_last=True, save_top_k=0)
     trainer = make_trainer(tmp_path, callbacks=[callback], enable_checkpointing=True)
@@ -110,6 +188,222 @@ def test_resume_skips_a_damaged_newer_checkpoint(tmp_path, digits):
     newer.write_bytes((tmp_path / "last.ckpt").read_bytes()[:1000])
     assert newest_loadable(tmp_path) != newer
     assert newest_loadable(tmp_path).name in {"last.ckpt", "epoch=0-step=4.ckpt"}
+
+
+def test_the_newest_readable_checkpoint_is_chosen_and_the_unreadable_newer_ones_named(tmp_path):
+    """A file cut short (a kill on a filesystem without atomic rename, a full disk) and a ``last.ckpt``
+    link whose target was removed are both passed over, newest first."""
+    torch.save({"state_dict": {}, "global_step": 4}, tmp_path / "step=4.ckpt")
+    whole = (tmp_path / "step=4.ckpt").read_bytes()
+    (tmp_path / "step=6.ckpt").write_bytes(whole[: len(whole) // 2])
+    (tmp_path / "last.ckpt").symlink_to("step=8.ckpt")  # step=8.ckpt was removed
+    times = {"step=4.ckpt": 1, "step=6.ckpt": 2}
+    for name, t in times.items():
+        os.utime(tmp_path / name, ns=(t * 10**9, t * 10**9))
+    found, unreadable = run_dir.newest_checkpoint(tmp_path)
+    assert found == tmp_path / "step=4.ckpt"
+    assert unreadable == [tmp_path / "last.ckpt", tmp_path / "step=6.ckpt"]
+    assert run_dir.newest_checkpoint(tmp_path / "missing") == (None, [])
+
+
+#: A tiny DCGAN run of the CLI: 2 epochs of 2 batches, a checkpoint after every batch.
+CLI_RUN = [
+    "fit", "--model", "DCGAN", "--model.latent_dim", "8", "--model.g_width", "4", "--model.d_width", "4",
+    "--data", "Digits", "--data.image_size", "16", "--data.batch_size", "16",
+    "--trainer.max_epochs", "2", "--trainer.limit_train_batches", "2",
+    "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
+    "--checkpoint.every_n_train_steps", "1",
+]  # fmt: skip
+CHECKPOINTS = Path("runs") / "dcgan-digits" / "version_0" / "checkpoints"
+
+
+def test_ckpt_path_last_says_which_file_it_resumes_from(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    main(CLI_RUN)
+    capsys.readouterr()
+    main([*CLI_RUN, "--trainer.max_epochs", "3", "--ckpt_path", "last"])
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("gan-zoo:")]
+    assert lines == [f"gan-zoo: resuming from {CHECKPOINTS / 'last.ckpt'} (epoch 1, global step 8)"]
+    assert torch.load(CHECKPOINTS / "last.ckpt", weights_only=True)["global_step"] == 12
+
+
+def test_ckpt_path_last_falls_back_from_a_cut_short_last_ckpt_and_names_both(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    main(CLI_RUN)
+    last = CHECKPOINTS / "last.ckpt"
+    last.write_bytes(last.read_bytes()[:5000])  # as a non-atomic writer killed mid-save leaves it
+    capsys.readouterr()
+    main([*CLI_RUN, "--trainer.max_epochs", "3", "--ckpt_path", "last"])
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("gan-zoo:")]
+    older = CHECKPOINTS / "epoch=1-step=8.ckpt"
+    assert lines == [
+        f"gan-zoo: {last} cannot be read (cut short, or a link to a removed file); resuming from {older}"
+    ]
+
+
+def test_ckpt_path_last_refuses_a_run_configured_otherwise(tmp_path, monkeypatch, capsys):
+    """A 16×16 run must not pick up the 32×32 run of the same model and data: one line naming the file
+    and the setting."""
+    monkeypatch.chdir(tmp_path)
+    main([*CLI_RUN, "--data.image_size", "32", "--trainer.max_epochs", "1"])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        main([*CLI_RUN, "--ckpt_path", "last"])
+    assert exit_.value.code == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"gan-zoo: error: --ckpt_path last found {CHECKPOINTS / 'last.ckpt'}")
+    assert "data.image_size 32 there, 16 here" in line
+
+
+def fit_exactly(
+    directory: Path, checkpointing: dict, ckpt_path: Path | None = None, callbacks: tuple = ()
+) -> pl.Trainer:
+    """Tiny DCGAN with an EMA generator, a per-epoch StepLR on G and validation (which draws latents):
+    3 epochs of 3 batches, 2 optimizer steps each; checkpoints named by global step."""
+    pl.seed_everything(0, verbose=False)
+    scheduler = partial(torch.optim.lr_scheduler.StepLR, step_size=1, gamma=0.5)
+    model = build_tiny("DCGAN", ema_decay=0.9, g_lr_scheduler=scheduler)
+    checkpoint = AtomicModelCheckpoint(directory, "{step}", save_top_k=-1, **checkpointing)
+    trainer = make_trainer(
+        directory,
+        max_epochs=3,
+        limit_train_batches=3,
+        limit_val_batches=1,
+        deterministic=True,
+        callbacks=[checkpoint, random_state.RandomState(), *callbacks],
+        enable_checkpointing=True,
+    )
+    data = Digits(image_size=16, batch_size=16, val_split=0.1)
+    trainer.fit(model, datamodule=data, ckpt_path=ckpt_path)
+    return trainer
+
+
+NOT_COMPARED = ("ModelCheckpoint", "val_loop", "hyper_parameters", *LOADER_COUNTERS)
+
+
+def contents(path: Path) -> dict[str, object]:
+    """A checkpoint flattened to ``{key path: value}``, without what names files, the validation
+    loop's counters and the data loader's: the validation that followed the saved batch is not run
+    again on a resume (Lightning's choice), the loader counts batches since its iterator was created
+    (a resumed run creates its own), and nothing of training depends on either. The sampler's
+    position, which decides the batches, is compared."""
+    flat: dict[str, object] = {}
+
+    def walk(value: object, key: str) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{key}/{k}")
+        elif isinstance(value, (list, tuple)):
+            for i, v in enumerate(value):
+                walk(v, f"{key}/{i}")
+        elif not any(part in key for part in NOT_COMPARED):
+            flat[key] = value
+
+    walk(torch.load(path, weights_only=False), "")
+    return flat
+
+
+def same(a: dict[str, object], b: dict[str, object]) -> list[str]:
+    """The keys whose values differ (tensors bit for bit)."""
+    if a.keys() != b.keys():
+        return sorted(a.keys() ^ b.keys())
+    equal = (torch.equal(a[k], b[k]) if torch.is_tensor(a[k]) else a[k] == b[k] for k in a)
+    return [k for k, eq in zip(a, equal, strict=True) if not eq]
+
+
+EVERY_STEP = {"every_n_train_steps": 1}
+KINDS = [  # how checkpoints are written, and where the resumes start (global steps; 6 per epoch)
+    pytest.param(EVERY_STEP, [2, 6, 8, 12, 16], id="every_n_train_steps"),
+    pytest.param({"train_time_interval": timedelta(0)}, [4, 12], id="train_time_interval"),
+    pytest.param({"every_n_epochs": 1}, [6, 12], id="epoch_end"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("checkpointing", "resume_steps"), KINDS)
+def test_every_checkpoint_resumes_to_the_uninterrupted_runs_checkpoints(
+    checkpointing, resume_steps, tmp_path
+):
+    """Resumed from any checkpoint the library writes (after a batch mid-epoch, after an epoch's last
+    batch, at an epoch's end after validation), a run writes the uninterrupted run's checkpoints from
+    then on: weights, EMA, optimizers, LR schedulers, n_critic phase, loop counters, sampler position
+    and RNG streams, bit for bit."""
+    fit_exactly(tmp_path / "uninterrupted", checkpointing)
+    expected = {p.name: contents(p) for p in (tmp_path / "uninterrupted").glob("step=*.ckpt")}
+    assert len(expected) == (9 if checkpointing is not KINDS[2].values[0] else 3)
+    for step in resume_steps:
+        directory = tmp_path / f"from_{step}"
+        fit_exactly(directory, checkpointing, ckpt_path=tmp_path / "uninterrupted" / f"step={step}.ckpt")
+        written = sorted(directory.glob("step=*.ckpt"), key=lambda p: int(p.stem.split("=")[1]))
+        assert [p.name for p in written] == sorted(
+            (n for n in expected if int(n[5:-5]) > step), key=lambda n: int(n[5:-5])
+        )
+        for path in written:
+            assert same(contents(path), expected[path.name]) == [], (step, path.name)
+
+
+@pytest.mark.slow
+def test_a_resumed_run_resumes_again_exactly(tmp_path):
+    """The chain of the issue: resumed after epoch 0's last batch, then again after epoch 1's."""
+    fit_exactly(tmp_path / "uninterrupted", EVERY_STEP)
+    fit_exactly(tmp_path / "first", EVERY_STEP, ckpt_path=tmp_path / "uninterrupted" / "step=6.ckpt")
+    fit_exactly(tmp_path / "second", EVERY_STEP, ckpt_path=tmp_path / "first" / "step=12.ckpt")
+    for name in ("step=14.ckpt", "step=18.ckpt"):
+        assert same(contents(tmp_path / "second" / name), contents(tmp_path / "uninterrupted" / name)) == []
+
+
+class TenMinutesAfterTheFirstBatch(pl.Callback):
+    """A clock for ModelCheckpoint that reads 0 s until the first batch ends and 601 s from then on."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self.now = 601.0  # before ModelCheckpoint's own on_train_batch_end (Lightning runs it last)
+
+
+def test_a_time_interval_run_saves_its_final_state(tmp_path, monkeypatch):
+    """Lightning saves last.ckpt at the end only when nothing was saved before: with a 10-minute
+    interval, the weights after the last interval were lost. One interval passes at the first batch
+    here; last.ckpt must still hold the final state."""
+    import pytorch_lightning.callbacks.model_checkpoint as model_checkpoint
+
+    clock = TenMinutesAfterTheFirstBatch()
+    monkeypatch.setattr(model_checkpoint.time, "monotonic", lambda: clock.now)
+    options = {"train_time_interval": timedelta(minutes=10), "save_last": True}
+    trainer = fit_exactly(tmp_path, options, callbacks=(clock,))
+    assert sorted(p.name for p in tmp_path.glob("step=*.ckpt")) == ["step=2.ckpt"]
+    assert torch.load(tmp_path / "last.ckpt", weights_only=True)["global_step"] == trainer.global_step == 18
+
+
+class SigtermAt(pl.Callback):
+    """Sends this process SIGTERM at the start of the first batch at or after global step ``step``."""
+
+    def __init__(self, step: int) -> None:
+        self.step, self.sent = step, False
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        if trainer.global_step >= self.step and not self.sent:
+            self.sent = True
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+@pytest.mark.slow
+def test_sigterm_saves_after_the_batch_exits_143_and_resumes_exactly(tmp_path, capsys):
+    handler = signal.getsignal(signal.SIGTERM)
+    fit_exactly(tmp_path / "uninterrupted", EVERY_STEP)
+    with pytest.raises(Preempted) as stop:
+        fit_exactly(tmp_path / "stopped", {}, callbacks=(PreemptionCheckpoint(), SigtermAt(7)))
+    assert stop.value.code == 128 + signal.SIGTERM
+    last = tmp_path / "stopped" / "last.ckpt"
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"SIGTERM received: saved {last} at epoch 1, global step 10; resume with --ckpt_path last "
+        "(or ckpt_path=that file)"
+    )  # the signal came at the start of batch 5 (step 8), the checkpoint after it
+    assert signal.getsignal(signal.SIGTERM) is handler  # put back
+    fit_exactly(tmp_path / "resumed", EVERY_STEP, ckpt_path=last)
+    for name in ("step=12.ckpt", "step=18.ckpt"):
+        assert same(contents(tmp_path / "resumed" / name), contents(tmp_path / "uninterrupted" / name)) == []
 
 
 def fit_two_epochs(directory: Path, ckpt_path: Path | None = None) -> pl.Trainer:
@@ -151,19 +445,10 @@ def params(*optimizers: torch.optim.Optimizer) -> list[list[torch.Tensor]]:
     return [[p for group in optimizer.param_groups for p in group["params"]] for optimizer in optimizers]
 
 
-#: 6 batches per epoch, 2 epochs. Optimizer steps per batch: DCGAN 2 (12 per epoch); WGAN-GP with
-#: n_critic = 5 one D step per batch and a G step on every fifth batch (7 per epoch).
+#: 6 batches per epoch, 2 epochs. DCGAN and WGAN-GP are killed at random moments in test_preemption.py;
+#: ProGAN's schedule state (stage and fade-in α, from the images seen) is checked here.
 KILL_RUN = ["--trainer.max_epochs", "2", "--trainer.limit_train_batches", "6"]
 KILL_POINTS = [  # (config, global step of the kill, schedule state the killed run's checkpoint holds)
-    pytest.param("dcgan", 18, {}, id="dcgan-mid-epoch"),  # after batch 3 of epoch 1
-    pytest.param("dcgan", 12, {}, id="dcgan-epoch-end"),  # after the last batch of epoch 0
-    pytest.param(  # after batch 3 of epoch 1: 9 D steps and 1 G step, the next batch a G batch
-        "wgan-gp",
-        10,
-        {"adversarial_schedule.d_steps": 9, "adversarial_schedule.g_steps": 1},
-        id="wgan-gp-mid-epoch",
-    ),
-    pytest.param("wgan-gp", 7, {}, id="wgan-gp-epoch-end"),  # after the last batch of epoch 0
     pytest.param(  # after 5 batches of 16: the 8×8 fade-in, 16 of its 64 images in
         "progan",
         10,

@@ -2,6 +2,7 @@
 
 from gan_zoo.callbacks.atomic_checkpoint import AtomicModelCheckpoint
 from gan_zoo.callbacks.divergence_guard import DivergenceError, DivergenceGuard
+from gan_zoo.callbacks.preemption import Preempted, PreemptionCheckpoint
 from gan_zoo.callbacks.random_state import RandomState
 from gan_zoo.callbacks.sample_grid import SampleGrid
 from gan_zoo.callbacks.sample_metrics import (
@@ -22,6 +23,8 @@ __all__ = [
     "InceptionScore",
     "MiFID",
     "PrecisionRecall",
+    "Preempted",
+    "PreemptionCheckpoint",
     "RandomState",
     "SampleGrid",
     "SampleMetricCallback",

@@ -3,9 +3,11 @@
 Lightning saves weights, optimizers, schedulers and loop counters but not the RNG streams. Latents
 (``torch.randn`` in the training step), dropout masks and any other draw from the global generators
 would differ after a resume. This callback saves the torch (CPU and CUDA), NumPy and Python states in
-every checkpoint and puts them back just before the first training batch after a resume — the point
-the interrupted run had reached, since nothing between a checkpoint and the next batch draws from them
-(the data order has its own generator, :class:`~gan_zoo.data.sampler.ResumableRandomSampler`).
+every checkpoint (those of every process, under data parallelism) and puts them back just before the
+first training batch after a resume: the point the interrupted run had reached, since nothing between a
+checkpoint and the next batch draws from them. The data order has its own generator
+(:class:`~gan_zoo.data.sampler.ResumableRandomSampler`), and validation, which draws latents too, runs
+on a fork of the streams: a run that validates after a checkpoint and one resumed from it train on.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import random
 from typing import Any
 
 import numpy as np
-import pytorch_lightning as pl
 import torch
+import torch.distributed as dist
 
 from gan_zoo.lightning_compat import Callback
 
@@ -43,20 +45,41 @@ def restore(state: dict[str, Any]) -> None:
 
 
 class RandomState(Callback):
-    """Saves the RNG states in checkpoints; restores them before the first batch after a resume."""
+    """Saves the RNG states in checkpoints; restores them before the first batch after a resume.
+
+    The saved state is that of process 0 (a single-process run's only one), with ``"ranks"`` holding
+    every process's under data parallelism; each process takes back its own.
+    """
 
     def __init__(self) -> None:
         self._to_restore: dict[str, Any] | None = None
+        self._outside_validation: dict[str, Any] | None = None
 
     def state_dict(self) -> dict[str, Any]:
-        return capture()
+        # Lightning builds a checkpoint's contents on every process, so every process is here.
+        state = capture()
+        if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+            ranks: list[Any] = [None] * dist.get_world_size()
+            dist.all_gather_object(ranks, state)
+            state = {**ranks[0], "ranks": ranks}
+        return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self._to_restore = state_dict
 
-    def on_train_batch_start(
-        self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, i: int
-    ) -> None:
+    def on_train_batch_start(self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int) -> None:
         if self._to_restore is not None:
-            restore(self._to_restore)
+            saved = self._to_restore.get("ranks") or [self._to_restore]
+            # A run with another number of processes cannot continue the streams: it keeps its own.
+            if len(saved) == trainer.world_size:
+                restore(saved[trainer.global_rank])
             self._to_restore = None
+
+    def on_validation_start(self, trainer: Any, pl_module: Any) -> None:
+        self._outside_validation = capture()
+
+    def on_validation_end(self, trainer: Any, pl_module: Any) -> None:
+        # Before ModelCheckpoint's on_validation_end (Lightning runs checkpoint callbacks last).
+        if self._outside_validation is not None:
+            restore(self._outside_validation)
+            self._outside_validation = None

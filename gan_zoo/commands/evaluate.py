@@ -46,14 +46,28 @@ MIFID_REAL_IMAGES = 10_000
 ALL_METRICS = (*SAMPLE_METRICS, *ANALYSES)
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="gan-zoo evaluate", description=__doc__.split("\n\n")[0])
+def add_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of every command that reads a checkpoint and the data it was trained on: ``--ckpt``,
+    ``--data``, ``--data-dir``, ``--download``, ``--batch-size``, ``--seed``, ``--model``, ``--device``,
+    ``--no-progress``."""
     parser.add_argument("--ckpt", required=True, type=Path, help="a checkpoint written by gan-zoo fit")
     parser.add_argument(
         "--data", required=True, help="data module the model was trained on, e.g. FashionMNIST"
     )
     parser.add_argument("--data-dir", default="data", help="where the data module looks for its files")
     parser.add_argument("--download", action="store_true", help="let the data module download missing files")
+    parser.add_argument("--batch-size", type=int, default=250)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--model", help=f"model class, for checkpoints that do not record it: {', '.join(MODELS.names())}"
+    )
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    parser.add_argument("--no-progress", action="store_true")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="gan-zoo evaluate", description=__doc__.split("\n\n")[0])
+    add_checkpoint_arguments(parser)
     parser.add_argument("--metrics", default="fid", help=f"comma-separated, from: {','.join(ALL_METRICS)}")
     parser.add_argument(
         "--num-samples",
@@ -81,12 +95,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--nearest-k", type=int, default=3, help="precision_recall: the k of the k-NN balls (3, the paper's)"
     )
-    parser.add_argument("--batch-size", type=int, default=250)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--model", help=f"model class, for checkpoints that do not record it: {', '.join(MODELS.names())}"
-    )
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     parser.add_argument("--cache-dir", help="directory of the real-feature cache")
     parser.add_argument(
         "--no-cache", action="store_true", help="neither read nor write the real-feature cache"
@@ -94,7 +102,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--output", type=Path, help="JSON file (default: <ckpt stem>-evaluation.json beside it)"
     )
-    parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     args.metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
     unknown = [m for m in args.metrics if m not in ALL_METRICS]

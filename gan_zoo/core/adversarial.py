@@ -23,12 +23,14 @@ from gan_zoo.core.distributed import prepare_for_distributed
 from gan_zoo.core.ema import ExponentialMovingAverage
 from gan_zoo.core.latent import LatentPrior, draw_latent
 from gan_zoo.core.optimizers import DEFAULT_ADAM, build_optimizer, build_scheduler
+from gan_zoo.core.performance import cpu_flags, slow_bf16_warning
 from gan_zoo.core.step import Step
 from gan_zoo.core.training_log import TrainingLog
 from gan_zoo.lightning_compat import (
     LightningModule,
     LRSchedulerCallable,
     OptimizerCallable,
+    rank_zero_warn,
     save_arguments_as_hyperparameters,
     should_write_step_logs,
 )
@@ -133,7 +135,9 @@ class AdversarialModule(LightningModule, metaclass=DeclaredArguments):
     ) -> None:
         super().__init__()
         factories = ("g_optimizer", "d_optimizer", "g_lr_scheduler", "d_lr_scheduler")
-        save_arguments_as_hyperparameters(self, constructor_arguments(self), ignore=factories)
+        arguments = constructor_arguments(self)
+        networks = [name for name, value in arguments.items() if isinstance(value, nn.Module)]
+        save_arguments_as_hyperparameters(self, arguments, ignore=[*factories, *networks])
         self.automatic_optimization = False
         _check_positive(n_critic=n_critic, g_steps=g_steps, latent_dim=latent_dim, grid_columns=grid_columns)
         if g_latents not in ("fresh", "reuse"):
@@ -191,6 +195,21 @@ class AdversarialModule(LightningModule, metaclass=DeclaredArguments):
     def build_discriminator(self) -> nn.Module:
         """D, from ``self.hparams``: ``D(x [N, *image_shape]) -> logits [N]`` or ``[N, 1]`` (and labels)."""
         raise NotImplementedError(f"{type(self).__name__} must implement build_discriminator()")
+
+    @staticmethod
+    def from_networks(generator: nn.Module, discriminator: nn.Module, **arguments: Any) -> AdversarialModule:
+        """The zoo's schedule, objectives and regularizers around networks of your own.
+
+        ``generator(z)`` must map latents ``[N, latent_dim]`` to images ``[N, *image_shape]`` in [-1, 1]
+        and ``discriminator(x)`` images to logits ``[N]`` or ``[N, 1]`` (both with a second argument,
+        the labels, when ``conditional=True``). ``arguments`` are :class:`AdversarialModule`'s::
+
+            model = AdversarialModule.from_networks(G, D, image_shape=(3, 64, 64), loss="hinge", n_critic=2)
+
+        The networks are not hyperparameters: to load a checkpoint, build the module the same way and
+        ``load_state_dict`` its ``state_dict``.
+        """
+        return GivenNetworks(generator=generator, discriminator=discriminator, **arguments)
 
     @classmethod
     def declared_default(cls, name: str) -> Any:
@@ -301,6 +320,10 @@ class AdversarialModule(LightningModule, metaclass=DeclaredArguments):
     def setup(self, stage: str) -> None:
         if stage == "fit":
             prepare_for_distributed(self.trainer)  # per-process noise; plain DDP made GAN-safe
+        device = self.trainer.strategy.root_device.type
+        warning = slow_bf16_warning(str(self.trainer.precision), device, cpu_flags())
+        if warning:
+            rank_zero_warn(warning)
 
     def configure_optimizers(self) -> Any:
         optimizers, schedulers = [], []
@@ -565,10 +588,31 @@ class AdversarialModule(LightningModule, metaclass=DeclaredArguments):
         self.updates = {"discriminator": schedule.get("d_steps", 0), "generator": schedule.get("g_steps", 0)}
 
 
+class GivenNetworks(AdversarialModule):
+    """:meth:`AdversarialModule.from_networks`: an AdversarialModule around networks built elsewhere.
+
+    Args:
+        generator: G.
+        discriminator: D.
+        conditional: whether G and D take class labels as their second argument.
+    """
+
+    def __init__(
+        self, generator: nn.Module, discriminator: nn.Module, conditional: bool = False, **kwargs: Any
+    ) -> None:
+        # build_networks runs inside the base class's __init__, before attributes can be set normally
+        self.__dict__["_given"] = (generator, discriminator)
+        super().__init__(**kwargs)
+        del self.__dict__["_given"]
+
+    def build_networks(self) -> tuple[nn.Module, nn.Module]:
+        return self.__dict__["_given"]
+
+
 def _check_positive(**values: int) -> None:
     for name, value in values.items():
         if value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value}")
 
 
-__all__ = ["AdversarialModule", "GeneratorLatents"]
+__all__ = ["AdversarialModule", "GeneratorLatents", "GivenNetworks"]

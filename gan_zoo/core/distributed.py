@@ -42,7 +42,8 @@ class _AdversarialDDP:
 
     Use it by name: ``Trainer(strategy="gan_ddp")`` (processes launched as subprocesses, or by
     ``torchrun`` / SLURM) or ``"gan_ddp_spawn"`` (``torch.multiprocessing`` spawn, for a script run
-    without a launcher).
+    without a launcher), or ``"gan_ddp_fork"`` (forked processes: nothing is imported again, so they
+    start in a moment; CPU only, and not from a process that has used CUDA).
 
     Args:
         find_unused_parameters: allow processes to differ in which of an optimizer's parameters got a
@@ -148,7 +149,11 @@ class _AdversarialDDP:
 
     @classmethod
     def register_strategies(cls, strategy_registry: Any) -> None:
-        for name, start_method in (("gan_ddp", "popen"), ("gan_ddp_spawn", "spawn")):
+        for name, start_method in (
+            ("gan_ddp", "popen"),
+            ("gan_ddp_spawn", "spawn"),
+            ("gan_ddp_fork", "fork"),
+        ):
             strategy_registry.register(
                 name,
                 cls,

@@ -35,8 +35,9 @@ class AdversarialLoss:
 LOSSES: Registry[type[AdversarialLoss]] = Registry("loss")
 
 
-def get_loss(loss: str | AdversarialLoss) -> AdversarialLoss:
-    """An objective from its registered name (``"hinge"``) or an already built instance."""
+def get_loss(loss: str | dict | AdversarialLoss) -> AdversarialLoss:
+    """An objective from its registered name (``"hinge"``), its ``{"class_path", "init_args"}`` form,
+    or an already built instance."""
     if isinstance(loss, AdversarialLoss):
         return loss
-    return LOSSES.get(loss)()
+    return LOSSES.build(loss)

@@ -56,8 +56,9 @@ class Regularizer:
 REGULARIZERS: Registry[type[Regularizer]] = Registry("regularizer")
 
 
-def get_regularizer(regularizer: str | Regularizer) -> Regularizer:
-    """A regularizer from its registered name (with its paper's default weight) or an instance."""
+def get_regularizer(regularizer: str | dict | Regularizer) -> Regularizer:
+    """A regularizer from its registered name (with its paper's default weight), its
+    ``{"class_path", "init_args"}`` form (checkpoints of ``gan-zoo fit`` runs keep it), or an instance."""
     if isinstance(regularizer, Regularizer):
         return regularizer
-    return REGULARIZERS.get(regularizer)()
+    return REGULARIZERS.build(regularizer)

@@ -248,6 +248,25 @@ def evaluate_model(
             device=model.device,
             show_progress=show_progress,
         )
+    return evaluate_generated(
+        model, metrics, extractor, real, num_samples=num_samples, batch_size=batch_size, seed=seed,
+        show_progress=show_progress,
+    )  # fmt: skip
+
+
+def evaluate_generated(
+    model: pl.LightningModule,
+    metrics: list[SampleMetric],
+    extractor: FeatureExtractor,
+    real: Tensor | None,
+    *,
+    num_samples: int,
+    batch_size: int = 250,
+    seed: int = 0,
+    show_progress: bool = False,
+) -> dict[str, float]:
+    """``metrics`` of ``num_samples`` images from ``model.sample`` (see
+    :func:`~gan_zoo.metrics.streams.generated_batches`) against the features ``real`` ``[N, D]``."""
     fakes = (
         images
         for images, _ in generated_batches(model, num_samples, batch_size, seed, show_progress=show_progress)

@@ -303,3 +303,26 @@ def test_feature_matching_keeps_the_historical_average_penalty_listed_before_it(
     assert ha > 1.0 and terms["loss"].item() == pytest.approx(fm + ha, rel=1e-5)
     assert terms["historical_averaging"].item() == pytest.approx(ha)
     assert terms["feature_matching"].item() == pytest.approx(fm, rel=1e-5)
+
+
+def test_your_own_networks_train_with_the_zoo_schedule_and_checkpoint(digits, trainer_factory, tmp_path):
+    generator = nn.Sequential(nn.Linear(4, 256), nn.Tanh(), nn.Unflatten(1, (1, 16, 16)))
+    discriminator = nn.Sequential(nn.Flatten(), nn.Linear(256, 1))
+    model = AdversarialModule.from_networks(
+        generator, discriminator, image_shape=(1, 16, 16), latent_dim=4, n_critic=2
+    )
+    assert (
+        model.generator is generator and "generator" not in model.hparams and model.hparams["n_critic"] == 2
+    )
+    trainer = trainer_factory(limit_train_batches=2)
+    trainer.fit(model, datamodule=digits)
+    assert model.updates == {"discriminator": 2, "generator": 1}
+    trainer.save_checkpoint(tmp_path / "own.ckpt")
+    again = AdversarialModule.from_networks(
+        nn.Sequential(nn.Linear(4, 256), nn.Tanh(), nn.Unflatten(1, (1, 16, 16))),
+        nn.Sequential(nn.Flatten(), nn.Linear(256, 1)),
+        image_shape=(1, 16, 16),
+        latent_dim=4,
+    )
+    again.load_state_dict(torch.load(tmp_path / "own.ckpt", weights_only=True)["state_dict"])
+    assert torch.equal(again.generator[0].weight, generator[0].weight)

@@ -72,3 +72,18 @@ def test_unknown_or_missing_class_is_a_clear_error(saved, tmp_path):
     assert type(load_model(tmp_path / "anonymous.ckpt", model=DCGAN)) is DCGAN
     with pytest.raises(CheckpointError, match="does not exist"):
         load_model(tmp_path / "missing.ckpt")
+
+
+def test_a_checkpoint_whose_regularizers_are_in_their_config_form_loads(tmp_path, digits, trainer_factory):
+    """``gan-zoo fit`` runs with ``regularizers: [{class_path: ..., init_args: ...}]`` in YAML kept that
+    form in their hyperparameters; load_model rebuilds the regularizer from it."""
+    model = build_tiny("WGANGP")
+    trainer = trainer_factory(limit_train_batches=1)
+    trainer.fit(model, datamodule=digits)
+    trainer.save_checkpoint(tmp_path / "cli.ckpt")
+    checkpoint = torch.load(tmp_path / "cli.ckpt", weights_only=False)
+    spec = {"class_path": "gan_zoo.losses.GradientPenalty", "init_args": {"weight": 3.0}}
+    checkpoint["hyper_parameters"]["regularizers"] = [spec]
+    torch.save(checkpoint, tmp_path / "cli.ckpt")
+    (regularizer,) = load_model(tmp_path / "cli.ckpt").regularizers
+    assert isinstance(regularizer, GradientPenalty) and regularizer.weight == 3.0

@@ -156,3 +156,47 @@ def test_bf16_layer_turns_on_bf16_mixed_with_channels_last(tmp_path, monkeypatch
     assert cli.trainer.precision == "bf16-mixed"
     (switches,) = [c for c in cli.trainer.callbacks if isinstance(c, Performance)]
     assert switches.channels_last and not switches.compile
+
+
+AMD_AVX2 = "processor\t: 0\nflags\t\t: fpu sse sse2 avx avx2 fma\n"
+SAPPHIRE_RAPIDS = "processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 amx_bf16 amx_tile\n"
+GRAVITON3 = "processor\t: 0\nFeatures\t: fp asimd sve bf16 i8mm\n"
+
+
+@pytest.mark.parametrize(
+    ("cpuinfo", "precision", "device", "warns"),
+    [
+        (AMD_AVX2, "bf16-mixed", "cpu", True),
+        (AMD_AVX2, "bf16-true", "cpu", True),
+        (AMD_AVX2, "32-true", "cpu", False),
+        (AMD_AVX2, "bf16-mixed", "cuda", False),  # a GPU's bf16 is its own business
+        (SAPPHIRE_RAPIDS, "bf16-mixed", "cpu", False),
+        (GRAVITON3, "bf16-mixed", "cpu", False),
+    ],
+)
+def test_bf16_on_a_cpu_without_bf16_instructions_gets_one_line(tmp_path, cpuinfo, precision, device, warns):
+    from gan_zoo.core.performance import cpu_flags, slow_bf16_warning
+
+    (tmp_path / "cpuinfo").write_text(cpuinfo)
+    message = slow_bf16_warning(precision, device, cpu_flags(str(tmp_path / "cpuinfo")))
+    assert (message is not None) == warns
+    if warns:
+        assert "\n" not in message and "32-true" in message
+
+
+def test_no_warning_where_the_cpu_flags_are_unknown(tmp_path):
+    from gan_zoo.core.performance import cpu_flags, slow_bf16_warning
+
+    assert cpu_flags(str(tmp_path / "missing")) is None
+    assert slow_bf16_warning("bf16-mixed", "cpu", None) is None
+
+
+def test_a_bf16_fit_on_such_a_cpu_warns_once(digits, trainer_factory, monkeypatch):
+    import gan_zoo.core.adversarial
+
+    monkeypatch.setattr(gan_zoo.core.adversarial, "cpu_flags", lambda: {"avx2"})
+    with pytest.warns(UserWarning, match="without bf16 instructions") as record:
+        trainer_factory(limit_train_batches=1, precision="bf16-mixed").fit(
+            build_tiny("DCGAN"), datamodule=digits
+        )
+    assert sum("bf16 instructions" in str(w.message) for w in record) == 1

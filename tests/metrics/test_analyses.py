@@ -12,7 +12,13 @@ from torchmetrics.functional.image import structural_similarity_index_measure
 
 from gan_zoo.data import to_uint8
 from gan_zoo.metrics import FeatureExtractor
-from gan_zoo.metrics.discriminability import caption_discriminability, discriminability
+from gan_zoo.metrics.discriminability import (
+    caption_discriminability,
+    discriminability,
+    discriminability_by_resolution,
+    real_accuracy_by_resolution,
+    resize_down_up,
+)
 from gan_zoo.metrics.diversity import class_diversity, mean_pairwise_msssim, msssim_betas, pairwise_msssim
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -134,3 +140,70 @@ def test_class_diversity_against_real_data():
     assert result.generated[1] < 0.1
     assert result.generated[1] < result.real[1] < result.real[0] < 1.0
     assert result.share_at_least_as_diverse == 0.5 and result.pairs == 10
+
+
+# ---------------------------------------------------------------------- discriminability vs resolution
+def checkerboard(side: int = 16) -> torch.Tensor:
+    """A one-pixel 0/255 checkerboard ``[1, 1, side, side]`` (uint8), all its content at full resolution."""
+    rows, columns = torch.meshgrid(torch.arange(side), torch.arange(side), indexing="ij")
+    return ((rows + columns) % 2 * 255).to(torch.uint8).view(1, 1, side, side)
+
+
+def test_resize_down_up_keeps_a_constant_image_and_flattens_a_checkerboard():
+    constant = torch.full((2, 3, 16, 16), 77, dtype=torch.uint8)
+    for size in (16, 8, 4, 2):
+        assert torch.equal(resize_down_up(constant, size), constant)
+    board = checkerboard()
+    assert torch.equal(resize_down_up(board, 16), board)
+    # Down by 2 the antialiasing filter weighs 4 pixels per axis (1/8, 3/8, 3/8, 1/8): odd and even
+    # pixels get half the weight each, 127.5 (→ 128), except where the image border clips the filter.
+    halved = resize_down_up(board, 8)
+    assert halved.shape == board.shape
+    assert set(halved[..., 2:-2, 2:-2].unique().tolist()) == {128}
+    assert int(halved.max()) - int(halved.min()) <= 5  # from a contrast of 255
+
+
+class ContrastReader(FeatureExtractor):
+    """A 2-class "classifier": class 1 when the pixels' standard deviation exceeds 50, else class 0."""
+
+    name, num_features, num_logits = "contrast", 1, 2
+
+    def extract(self, images):
+        spread = images.float().flatten(1).std(dim=1)
+        return spread[:, None], torch.nn.functional.one_hot((spread > 50).long(), 2).float()
+
+
+class CountingPainter(ClassPainter):
+    def __init__(self, painted, noise):
+        super().__init__(painted, noise)
+        self.calls = 0
+
+    def sample(self, n, y=None, *, generator=None):
+        self.calls += 1
+        return super().sample(n, y, generator=generator)
+
+
+def test_discriminability_by_resolution_loses_the_class_carried_by_fine_detail():
+    # Class 0 is flat gray, class 1 a checkerboard of the same mean: only full resolution tells them apart.
+    flat_gray = torch.full((1, 1, 16, 16), 127.5 / 127.5 - 1)
+    board = checkerboard().float() / 127.5 - 1
+    model = CountingPainter(torch.cat([flat_gray, board]), torch.zeros(2))
+    results = discriminability_by_resolution(
+        model, ContrastReader(), [16, 8], samples_per_class=6, batch_size=4
+    )
+    assert [r.per_class for r in results] == [[1.0, 1.0], [1.0, 0.0]]
+    assert [r.overall for r in results] == [1.0, 0.5]
+    assert model.calls == 3  # 12 samples in batches of 4, generated once for both resolutions
+
+
+def test_real_accuracy_by_resolution_treats_real_images_the_same_way():
+    flat_gray = torch.full((1, 1, 16, 16), 128, dtype=torch.uint8)
+    images = torch.cat([flat_gray.expand(3, -1, -1, -1), checkerboard().expand(5, -1, -1, -1)])
+    data = Constructed(images, torch.tensor([0] * 3 + [1] * 5))
+    results = real_accuracy_by_resolution(data, ContrastReader(), [16, 8, 4], batch_size=3)
+    assert [r.per_class for r in results] == [[1.0, 1.0], [1.0, 0.0], [1.0, 0.0]]
+    assert [r.overall for r in results] == [1.0, 3 / 8, 3 / 8]
+    assert results[0].samples_per_class == 3
+    assert [r.overall for r in real_accuracy_by_resolution(data, ContrastReader(), [16], num_images=3)] == [
+        1.0
+    ]
