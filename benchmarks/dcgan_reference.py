@@ -407,6 +407,30 @@ def fmt(scores: dict[str, float]) -> str:
     return "  ".join(f"{k}={scores[k]:.4g}" for k in keys if k in scores)
 
 
+def snapshot_table(result: dict[str, Any]) -> str:
+    """The Markdown table of a ``compare`` result: the reference's row, then each snapshot of the zoo."""
+    lines = [
+        "| run | batches | train s (wall) | CPU s | load | FID ↓ | KID ↓ | IS ↑ | precision | recall |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    ref = result["reference"]
+    for mode in ("eval", "train"):
+        s = ref[f"scores_{mode}_mode"]
+        lines.append(
+            f"| reference, {mode}-mode BN | {ref['batches']} | {ref['train_seconds']:.0f} | — | — | "
+            f"{s['fid']:.3f} | {s['kid_mean']:.4f} | {s['is_mean']:.3f} | {s['precision']:.3f} | "
+            f"{s['recall']:.3f} |"
+        )
+    for row in result["zoo"]["snapshots"]:
+        s = row["scores"]
+        lines.append(
+            f"| gan_zoo | {row['batches']} | {row['seconds']:.0f} | {row.get('cpu_seconds', math.nan):.0f} | "
+            f"{row.get('load_average_1min', math.nan):.1f} | {s['fid']:.3f} | {s['kid_mean']:.4f} | "
+            f"{s['is_mean']:.3f} | {s['precision']:.3f} | {s['recall']:.3f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def first_match(rows: list[dict[str, Any]], target: float) -> dict[str, Any] | None:
     """The first snapshot whose FID is at most ``target``."""
     return next((row for row in rows if row["scores"]["fid"] <= target), None)
@@ -500,6 +524,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "zoo_seconds_to_match": match["seconds"] if match else math.nan,
         }
         print("\n" + "\n".join(f"  {k}: {v:.4g}" for k, v in result["summary"].items()))
+        print("\n" + snapshot_table(result))
     path = args.json or root / f"{args.command}.json"
     write_report(path, [result], load, command=" ".join(sys.argv))
     return result
