@@ -55,7 +55,7 @@ EXPERIMENTS = REPO / "experiments"
 #: Recall below this is reported as mode collapse.
 COLLAPSED_RECALL = 0.1
 #: Seconds of training per model: 13 models and their evaluation fit in about an hour on 2 busy cores.
-BUDGET = 150.0
+BUDGET = 120.0
 #: Seconds a model's evaluation and start-up are expected to take, for the ETA before any model ran.
 OVERHEAD_GUESS = 75.0
 
