@@ -1,7 +1,7 @@
 """The zoo's scoreboard: every registered model trained on real Fashion-MNIST for the same wall-clock
 budget, scored by one evaluator, in one table with sample grids.
 
-    nice -n 10 python benchmarks/scoreboard.py                  # every model, ~1 hour on 2 cores
+    nice -n 10 python benchmarks/scoreboard.py                  # every model, 40–60 min on 2 cores
     python benchmarks/scoreboard.py --lock /work/notes/cpu.lock # one model at a time under a shared lock
     python benchmarks/scoreboard.py --budget 600                # 10 minutes of training per model
     python benchmarks/scoreboard.py --models DCGAN WGANGP       # some models only
@@ -477,6 +477,16 @@ def load_text(row: dict[str, Any]) -> str:
     return f"{load[0]:.1f} → {load[1]:.1f}" if load else "—"
 
 
+def scales_text(scores: dict[str, Any]) -> str:
+    """SinGAN's progress: scales trained of all, and how far into the last one."""
+    if "scales" not in scores:
+        return "—"
+    return (
+        f"{scores['scales_trained']}/{scores['scales']} ({scores['iterations_of_the_last']}/"
+        f"{scores['iterations_per_scale']} iterations of the last)"
+    )
+
+
 def markdown(rows: list[dict[str, Any]], meta: dict[str, Any], root: str = "") -> str:
     """The table of the dataset models, then SinGAN's, then one section per model (its anchor, what it
     trained, its grid); ``root`` is the path from the page to ``--out``."""
@@ -513,8 +523,7 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any], root: str = "") -
             s = row.get("scores", {})
             lines.append(
                 f"| {model_cell(row)} | {row['status']} | {fmt(row.get('train_seconds'))} | "
-                f"{s.get('scales_trained', '—')}/{s.get('scales', '—')} ({s.get('iterations_of_the_last')}/"
-                f"{s.get('iterations_per_scale')} iterations of the last) | {fmt(s.get('diversity'))} | "
+                f"{scales_text(s)} | {fmt(s.get('diversity'))} | "
                 f"{fmt(s.get('reconstruction_rmse'))} | {load_text(row)} | {row.get('paper', '')} |"
             )
     for row in rows:
@@ -672,7 +681,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     settings = settings_of(args)
     rows: list[dict[str, Any]] = []
     durations: list[float] = []
-    load = os.getloadavg()[0]
+    meta = {
+        "cpu": cpu_name(),
+        "threads": args.threads,
+        "load_average_1min_at_start": os.getloadavg()[0],
+        "command": "python benchmarks/scoreboard.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        **settings,
+    }
     for i, name in enumerate(names):
         path = args.out / "models" / f"{name}.json"
         row = load_row(path, settings)
@@ -692,12 +707,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         row = load_row(path, settings)
         if code != 0 or row is None:  # not finished: reported, and tried again by the next run
             print(f"  {name} failed: {error} (log: {args.work_dir / f'{name}.log'})", flush=True)
-            row = {
-                "model": name,
-                "kind": setup_of(name).kind,
-                "status": f"failed: {error}",
-                "paper": setup_of(name).paper,
-            }
+            row = placeholder(name, f"failed: {error}")
         else:
             s = row["scores"]
             shown = {k: s[k] for k in ("fid", "precision", "recall", "diversity") if k in s}
@@ -706,25 +716,32 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 flush=True,
             )
         rows.append(row)
-    meta = {
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "cpu": cpu_name(),
-        "threads": args.threads,
-        "load_average_1min_at_start": load,
-        "command": "python benchmarks/scoreboard.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        **settings,
-    }
-    table = markdown(rows, meta)
-    (args.out / "scoreboard.md").write_text(f"# Scoreboard\n\n{table}")
-    meta["montage_size"] = montage(rows, args.out)
-    (args.out / "scoreboard.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
-    write_doc(args.doc, args.out, rows, meta)
+        # The outputs after every model: an interrupted run still leaves a table (the rest "not run").
+        write_outputs(args, rows + [placeholder(n, "not run yet") for n in names[i + 1 :]], meta)
+    table = write_outputs(args, rows, meta)
     print(table)
     print(
         f"wrote {args.out / 'scoreboard.json'}, {args.out / 'scoreboard.md'}, {args.out / 'montage.png'}, "
         f"{args.doc}"
     )
     return {"meta": meta, "rows": rows}
+
+
+def placeholder(name: str, status: str) -> dict[str, Any]:
+    """The row of a model without results."""
+    return {"model": name, "kind": setup_of(name).kind, "status": status, "paper": setup_of(name).paper}
+
+
+def write_outputs(args: argparse.Namespace, rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
+    """``scoreboard.json``, ``scoreboard.md``, ``montage.png`` and the page in docs/; returns the table."""
+    meta["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    table = markdown(rows, meta)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "scoreboard.md").write_text(f"# Scoreboard\n\n{table}")
+    meta["montage_size"] = montage(rows, args.out)
+    (args.out / "scoreboard.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
+    write_doc(args.doc, args.out, rows, meta)
+    return table
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
