@@ -1,8 +1,9 @@
 """Run the runnable code blocks of a Markdown page, so the commands the docs show are the ones that work.
 
-A fenced block whose info string is ``bash run`` or ``python run`` is runnable; every other block
-(plain ``bash``, ``yaml``, output) is only shown. The blocks of a page run in order, in one directory,
-so a later block sees what an earlier one wrote, as a reader following the page would::
+A fenced block whose info string is ``bash run`` or ``python run`` is runnable; a code block that cannot
+run in a test says why in its info string, with one of :data:`REASONS` (```` ```bash needs-gpu ````);
+other blocks (``yaml``, ``text``, output) are only shown. The blocks of a page run in order, in one
+directory, so a later block sees what an earlier one wrote, as a reader following the page would::
 
     from markdown_blocks import run_page
 
@@ -15,8 +16,10 @@ must occur in the page, so a page edited away from the test fails instead of sil
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -29,6 +32,18 @@ _FENCE = re.compile(
     r"^(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n`]*)\n(?P<code>.*?)^(?P=fence)[ \t]*$", re.M | re.S
 )
 RUNNABLE = {"bash run": "bash", "python run": "python"}
+#: Languages of code a reader runs; a block in one of them is runnable or marked with a reason.
+SHELL = {"bash", "sh", "shell", "console"}
+CODE = SHELL | {"python"}
+#: Why a code block cannot run in the test suite: the only words accepted after its language.
+REASONS = {
+    "needs-gpu": "needs one or more CUDA GPUs",
+    "needs-internet": "downloads data, weights or packages, or talks to a web service",
+    "needs-docker": "needs a Docker daemon",
+    "needs-cluster": "needs several machines or a job scheduler (torchrun across nodes, SLURM)",
+    "needs-data": "reads a dataset or files that are not on this machine (LSUN, your own images)",
+    "needs-time": "a full training run or a measurement: minutes to hours on a CPU",
+}
 
 
 @dataclass(frozen=True)
@@ -40,15 +55,103 @@ class Block:
     line: int
 
 
+@dataclass(frozen=True)
+class Fence:
+    """Any fenced block: the words of its info string (``["bash", "run"]``), code and first line number."""
+
+    words: tuple[str, ...]
+    code: str
+    line: int
+
+    @property
+    def language(self) -> str:
+        return self.words[0] if self.words else ""
+
+    @property
+    def is_code(self) -> bool:
+        """Commands or Python a reader would run (a ``console`` block only with ``$`` prompts)."""
+        if self.language == "console":
+            return any(line.startswith("$ ") for line in self.code.splitlines())
+        return self.language in CODE
+
+
+def fenced_blocks(text: str) -> list[Fence]:
+    """Every fenced block of a Markdown text, in order."""
+    return [
+        Fence(tuple(match["info"].split()), match["code"], text.count("\n", 0, match.start()) + 1)
+        for match in _FENCE.finditer(text)
+    ]
+
+
 def runnable_blocks(text: str) -> list[Block]:
     """The ``bash run`` and ``python run`` blocks of a Markdown text, in order."""
-    blocks = []
-    for match in _FENCE.finditer(text):
-        info = " ".join(match["info"].split())
-        if info in RUNNABLE:
-            line = text.count("\n", 0, match.start()) + 1
-            blocks.append(Block(RUNNABLE[info], match["code"], line))
-    return blocks
+    return [
+        Block(RUNNABLE[" ".join(fence.words)], fence.code, fence.line)
+        for fence in fenced_blocks(text)
+        if " ".join(fence.words) in RUNNABLE
+    ]
+
+
+def unmarked_blocks(text: str) -> list[str]:
+    """Code blocks that neither run nor give one of :data:`REASONS`, as ``"line N: info"``."""
+    return [
+        f"line {fence.line}: ```{' '.join(fence.words)}"
+        for fence in fenced_blocks(text)
+        if fence.is_code
+        and " ".join(fence.words) not in RUNNABLE
+        and not (len(fence.words) == 2 and fence.words[1] in REASONS)
+    ]
+
+
+def shown_blocks(text: str) -> list[Fence]:
+    """The code blocks that are shown but not run (those marked with a reason)."""
+    return [fence for fence in fenced_blocks(text) if fence.is_code and " ".join(fence.words) not in RUNNABLE]
+
+
+def command_lines(code: str) -> list[list[str]]:
+    """A shell block's commands as words: continuations joined, comments and ``$`` prompts dropped."""
+    commands = []
+    for line in code.replace("\\\n", " ").splitlines():
+        words = shlex.split(line.removeprefix("$ "), comments=True)
+        if words:
+            commands.append(words)
+    return commands
+
+
+def gan_zoo_arguments(words: list[str]) -> list[str] | None:
+    """The arguments of ``gan-zoo`` (or ``python -m gan_zoo``) in a command, wherever it is launched from
+    (``srun``, ``torchrun -m gan_zoo``, ``docker run … gan-zoo``); ``None`` when the command is another."""
+    for i, word in enumerate(words):
+        if word == "gan-zoo" and i + 1 < len(words) and not words[i + 1].startswith("."):
+            return words[i + 1 :]
+        if word == "gan_zoo" and i > 0 and words[i - 1] == "-m":
+            return words[i + 1 :]
+    return None
+
+
+def check_commands(commands: list[list[str]], workdir: Path, env: dict[str, str] | None = None) -> list[str]:
+    """Parse each ``gan-zoo`` argument list without running it, all in one process (see check_commands_main).
+
+    ``fit`` / ``validate`` / ``test`` are given ``--print_config``, so the config files must exist and
+    every argument must fit the model, data and trainer; ``sample``, ``evaluate``, ``analyze`` and
+    ``singan`` go through their argument parsers.
+
+    Returns:
+        One message per command that does not parse, with the command and the error's last lines.
+    """
+    if not commands:
+        return []
+    result = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("check_commands.py"))],
+        input=json.dumps(commands),
+        cwd=workdir,
+        env=environment(env),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.splitlines()[-1])
 
 
 def replace_all(text: str, replacements: dict[str, str]) -> str:
