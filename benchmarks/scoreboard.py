@@ -575,7 +575,16 @@ numbers compare the zoo's models with each other at a laptop's budget; the last 
 paper reports on its own data at GPU scale, for scale. FID / KID / IS are in the 128-d feature space of
 the `fashion_mnist` domain classifier, not Inception's, so they compare with each other only.
 Precision and recall (Kynkäänniemi et al. 2019, k = 3) show mode collapse: a low recall with a fair
-precision is a generator that covers a few modes well.
+precision is a generator that covers a few modes well. A row is never hidden: "collapsed" marks a recall
+under {COLLAPSED_RECALL} (at a budget of minutes that is mostly a generator that has not yet left its
+first modes, the papers' behaviour this early in their schedules, not a bug), "diverged" carries the
+divergence guard's message, "failed" the worker's last error line, "not run yet" a model an interrupted
+run did not reach. The load column is the 1-minute load average around each model's training: on 2 cores,
+anything above 2 means other work shared the CPU and the model trained for fewer batches than it would
+on a quiet machine.
+
+Link to a model's row as `docs/scoreboard.md#<model in lower case>` (e.g. `#dcgan`,
+`#semisupervisedgan`); `docs/scoreboard/scoreboard.md` has the same anchors.
 
 Command: `{meta["command"]}`
 
@@ -685,7 +694,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "cpu": cpu_name(),
         "threads": args.threads,
         "load_average_1min_at_start": os.getloadavg()[0],
-        "command": "python benchmarks/scoreboard.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": " ".join(  # the run's command (a --report-only rendering shows the run's)
+            ["python benchmarks/scoreboard.py"]
+            + [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--report-only"]
+        ),
         **settings,
     }
     for i, name in enumerate(names):
@@ -694,6 +706,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if row is not None:
             print(f"[{i + 1}/{len(names)}] {name}: done before, kept ({path})", flush=True)
             rows.append(row)
+            continue
+        if args.report_only:
+            rows.append(placeholder(name, "not run yet"))
             continue
         todo = sum(load_row(args.out / "models" / f"{n}.json", settings) is None for n in names[i:])
         print(
@@ -766,6 +781,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "scoreboard")
     parser.add_argument("--doc", type=Path, default=REPO / "docs" / "scoreboard.md")
     parser.add_argument("--work-dir", type=Path, default=REPO / "runs" / "scoreboard")
+    parser.add_argument(
+        "--report-only", action="store_true", help="train nothing: the outputs from the finished models"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.out, args.work_dir, args.doc = args.out.resolve(), args.work_dir.resolve(), args.doc.resolve()

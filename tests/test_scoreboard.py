@@ -98,3 +98,10 @@ def test_a_tiny_scoreboard_writes_what_it_claims_and_resumes(tmp_path, monkeypat
     assert second["rows"] == first["rows"]
     printed = capsys.readouterr().out
     assert "[1/2] DCGAN: done before, kept" in printed and "[2/2] GAN: done before, kept" in printed
+
+    # --report-only trains nothing: a model without results gets a row that says so.
+    partial = scoreboard.main([*argv[:3], "CGAN", *argv[3:], "--report-only"])
+    assert [row["model"] for row in partial["rows"]] == ["DCGAN", "GAN", "CGAN"]
+    assert partial["rows"][:2] == first["rows"] and partial["rows"][2]["status"] == "not run yet"
+    assert "| [CGAN](#cgan) | not run yet |" in (out / "scoreboard.md").read_text()
+    assert "--report-only" not in partial["meta"]["command"]
