@@ -126,19 +126,20 @@ def main() -> None:
     print(f"fit: {fit_seconds:.0f} s, logged: {logged}", flush=True)
 
     ckpt = run_dir / "checkpoints" / "last.ckpt"
-    evaluate = [sys.executable, "-m", "gan_zoo", "evaluate", "--ckpt", str(ckpt), "--data", "FashionMNIST"]
+    evaluate = [sys.executable, "-m", "gan_zoo", "evaluate", "--ckpt_path", str(ckpt)]
+    evaluate += ["--data", "FashionMNIST"]
     evaluate += [
         "--metrics",
         ",".join(METRICS),
-        "--num-samples",
+        "--num_samples",
         str(args.num_samples),
-        "--batch-size",
+        "--batch_size",
         str(args.batch_size),
     ]
     evaluate += [
-        "--feature-extractor",
+        "--feature_extractor",
         "fashion_mnist",
-        "--no-progress",
+        "--no_progress",
         "--output",
         str(workdir / "evaluate.json"),
     ]

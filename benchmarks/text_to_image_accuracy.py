@@ -1,7 +1,7 @@
 """Text to image: do images generated for captions never seen in training show the class they name?
 
 Trains GAN-INT-CLS from a config (default experiments/text2image/fashion_mnist_cpu.yaml) or loads
---checkpoint, writes captions for the data's test images with templates no training caption uses
+--ckpt_path, writes captions for the data's test images with templates no training caption uses
 (gan_zoo.data.generated_captions.HELD_OUT_TEMPLATES: "a picture of a dark, small coat", …; checked to
 be absent from the training captions), generates one image per caption and measures with the shipped
 domain classifier of the dataset (gan_zoo/metrics/weights/fashion_mnist.pt) how often the image shows
@@ -44,7 +44,13 @@ REPO = Path(__file__).resolve().parents[1]
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", type=Path, default=REPO / "experiments/text2image/fashion_mnist_cpu.yaml")
-    parser.add_argument("--checkpoint", type=Path, help="evaluate this checkpoint instead of training")
+    parser.add_argument(
+        "--ckpt_path",
+        "--checkpoint",
+        dest="checkpoint",
+        type=Path,
+        help="evaluate this checkpoint instead of training",
+    )
     parser.add_argument("--epochs", type=int, help="override the config's max_epochs")
     parser.add_argument("--limit-batches", type=int, help="batches per epoch (a quick check)")
     parser.add_argument(

@@ -4,7 +4,7 @@
     gan-zoo fit --model DCGAN --data Digits --data.image_size 16 --trainer.max_epochs 5
     gan-zoo fit --model DCGAN --help            # the model's arguments
     gan-zoo test --config experiments/dcgan/fashion_mnist.yaml --ckpt_path runs/.../last.ckpt
-    gan-zoo sample --ckpt runs/.../last.ckpt --num 64 --out grid.png
+    gan-zoo sample --ckpt_path runs/.../last.ckpt --num 64 --out grid.png
 
 Every run writes to its own directory ``runs/<model>-<data>/version_N`` (config, TensorBoard events,
 checkpoints, sample grids), under ``--trainer.default_root_dir`` (``runs`` by default) whichever logger
@@ -14,14 +14,17 @@ version of the same model and data from its newest readable checkpoint, and says
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import sys
+import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pytorch_lightning import Callback, LightningDataModule, Trainer
+from pytorch_lightning import LightningDataModule, Trainer
+from pytorch_lightning.callbacks import ModelSummary as LightningModelSummary
 from pytorch_lightning.callbacks import ProgressBar, RichProgressBar
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from pytorch_lightning.utilities import rank_zero_only
@@ -31,6 +34,7 @@ from gan_zoo import run_dir
 from gan_zoo.callbacks import (
     AtomicModelCheckpoint,
     DivergenceGuard,
+    ModelSummary,
     PreemptionCheckpoint,
     RandomState,
     SampleGrid,
@@ -39,6 +43,7 @@ from gan_zoo.checkpoints import check_compatible, check_model_class, read_checkp
 from gan_zoo.core import AdversarialModule
 from gan_zoo.data import ImageDataModule
 from gan_zoo.errors import CheckpointError, ConfigError, reported
+from gan_zoo.lightning_compat import NOISE, refresh_progress_bar_metrics
 from gan_zoo.loggers import SaveConfigAndLogToWandb, check_no_secrets, is_wandb, prepare_wandb_run
 from gan_zoo.models import MODELS  # registers the models for short names: --model DCGAN
 
@@ -95,29 +100,40 @@ class GanZooCLI(LightningCLI):
                     directory = Path(init_args["save_dir"]) / init_args["name"]
                     init_args["version"] = run_dir.latest_resumable_version(directory)
 
-    def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Callback]) -> Trainer:
-        # A rich progress bar unless the config turns the bar off or brings its own.
-        given = config.get("callbacks") or []
-        given = given if isinstance(given, list) else [given]
-        has_bar = any(isinstance(c, ProgressBar) for c in [*given, *callbacks])
-        if config.get("enable_progress_bar", True) is not False and not has_bar:
-            callbacks = [*callbacks, RichProgressBar()]
-        return super()._instantiate_trainer(config, callbacks)
+    @staticmethod
+    def subcommands() -> dict[str, set[str]]:
+        """LightningCLI's subcommands without ``predict``: ``gan-zoo sample`` writes a model's images."""
+        return {name: skip for name, skip in LightningCLI.subcommands().items() if name != "predict"}
 
-    def _parse_ckpt_path(self) -> None:
-        # LightningCLI reads the checkpoint's hyperparameters into the config here, with a bare
-        # torch.load; check the file first so a wrong path gets one clear line.
+    def parse_arguments(self, parser: LightningArgumentParser, args: Any) -> None:
+        super().parse_arguments(parser, args)
+        # Next, LightningCLI reads the checkpoint's hyperparameters into the config with a bare
+        # torch.load: check the file first, so a wrong path gets one clear line.
+        self._check_checkpoint_file()
+
+    def _check_checkpoint_file(self) -> None:
         subcommand = self.config.get("subcommand")
         ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
-        if ckpt_path not in (None, "last", "best", "hpc", "registry"):
-            checkpoint = read_checkpoint(
-                ckpt_path, trust=self.config[subcommand].get("weights_only") is False
-            )
-            # LightningCLI would silently swap in the checkpoint's class: refuse a mismatch instead.
-            model = self.config[subcommand].get("model")
-            if model is not None and model.get("class_path"):
-                check_model_class(_import(model.class_path), checkpoint)
-        super()._parse_ckpt_path()
+        if ckpt_path in (None, "last", "best", "hpc", "registry"):
+            return
+        checkpoint = read_checkpoint(ckpt_path, trust=self.config[subcommand].get("weights_only") is False)
+        # LightningCLI would silently swap in the checkpoint's class: refuse a mismatch instead.
+        model = self.config[subcommand].get("model")
+        if model is not None and model.get("class_path"):
+            check_model_class(_import(model.class_path), checkpoint)
+
+    def instantiate_trainer(self, **kwargs: Any) -> Trainer:
+        """The Trainer, with a rich progress bar and a model summary without FLOPs unless the config
+        turns them off or brings its own."""
+        config = self.config_init[self.subcommand] if self.subcommand else self.config_init
+        trainer = config.get("trainer") or {}
+        given = kwargs.get("callbacks", trainer.get("callbacks")) or []
+        given = list(given) if isinstance(given, list) else [given]
+        if trainer.get("enable_progress_bar") is not False and not _has(given, ProgressBar):
+            given.append(LossProgressBar())
+        if trainer.get("enable_model_summary") is not False and not _has(given, LightningModelSummary):
+            given.append(ModelSummary())
+        return super().instantiate_trainer(**{**kwargs, "callbacks": given})
 
     def before_fit(self) -> None:
         """Check the run directory, the data and the checkpoint before anything is written."""
@@ -131,6 +147,9 @@ class GanZooCLI(LightningCLI):
         if ckpt_path is None and log_dir:
             run_dir.ensure_fresh(log_dir)
         elif log_dir:  # a resume adds its config beside the first one instead of overwriting it
+            for callback in self.trainer.checkpoint_callbacks:
+                if isinstance(callback, AtomicModelCheckpoint):
+                    callback.resuming = True
             for callback in self.trainer.callbacks:
                 if isinstance(callback, SaveConfigCallback):
                     callback.config_filename = run_dir.resume_config_name(log_dir)
@@ -184,16 +203,50 @@ class GanZooCLI(LightningCLI):
             )
 
     def before_validate(self) -> None:
+        if getattr(self.datamodule, "val_split", None) == 0:  # Lightning would validate nothing, silently
+            raise ConfigError(
+                "the data has no validation split (data.val_split is 0): set one, e.g. --data.val_split 0.1, "
+                "or use gan-zoo test"
+            )
         self._check_evaluation_checkpoint("validate")
 
     def before_test(self) -> None:
         self._check_evaluation_checkpoint("test")
 
     def _check_evaluation_checkpoint(self, subcommand: str) -> None:
+        # Only the weights of the checkpoint are used: the state of the callbacks that wrote it does not
+        # matter, and Lightning's advice to configure them as then does not apply.
+        warnings.filterwarnings("ignore", message=NOISE["callback_state"])
         ckpt_path = self.config_init[subcommand].get("ckpt_path")
         if ckpt_path not in (None, "last", "best"):
             trust = self.config_init[subcommand].get("weights_only") is False
             check_compatible(self.model, read_checkpoint(ckpt_path, trust=trust))
+
+
+class LossProgressBar(RichProgressBar):
+    """Lightning's rich progress bar showing each epoch's mean losses once the epoch is over, and
+    without ``v_num`` (the run directory's ``version_N``, printed as ``v_num: 0.000``).
+
+    The module logs the losses to the bar every ``log_every_n_steps`` batches and their epoch means in
+    ``on_train_epoch_end``; an epoch shorter than ``log_every_n_steps`` would otherwise show none.
+    """
+
+    def get_metrics(self, trainer: Trainer, pl_module: Any) -> dict[str, Any]:
+        metrics = super().get_metrics(trainer, pl_module)
+        metrics.pop("v_num", None)
+        return metrics
+
+    def on_train_epoch_start(self, trainer: Trainer, pl_module: Any) -> None:
+        super().on_train_epoch_start(trainer, pl_module)
+        refresh_progress_bar_metrics(self, trainer, pl_module)  # the previous epoch's means
+
+    def on_train_end(self, trainer: Trainer, pl_module: Any) -> None:
+        super().on_train_end(trainer, pl_module)
+        refresh_progress_bar_metrics(self, trainer, pl_module)  # the last epoch's means
+
+
+def _has(callbacks: list[Any], kind: type) -> bool:
+    return any(isinstance(callback, kind) for callback in callbacks)
 
 
 def _import(class_path: str) -> type:
@@ -279,8 +332,10 @@ def build_cli(args: list[str] | None = None, run: bool = True) -> GanZooCLI:
         parser_kwargs={
             "prog": "gan-zoo",
             "description": _DESCRIPTION,
-            "epilog": _epilog(),
+            "epilog": _EPILOG,
             "exit_on_error": False,  # errors reach main() and become one line
+            # Each subcommand's --help opens with its line of `gan-zoo --help`.
+            **{name: {"description": DESCRIPTIONS[name]} for name in GanZooCLI.subcommands()},
         },
         args=args,
         run=run,
@@ -291,15 +346,10 @@ _DESCRIPTION = (
     "Train and evaluate the GANs of gan_zoo. Start from an experiment file: "
     "gan-zoo fit --config experiments/quickstart.yaml (the README lists them all)."
 )
-
-
-def _epilog() -> str:
-    extra = ", ".join(f"gan-zoo {name} --help" for name in sorted(COMMANDS))
-    return (
-        f"More commands: {extra}. "
-        "Model and data arguments: gan-zoo fit --model DCGAN --help, gan-zoo fit --data Digits --help."
-    )
-
+_EPILOG = (
+    "A command's options: gan-zoo COMMAND --help. Model and data arguments: "
+    "gan-zoo fit --model DCGAN --help, gan-zoo fit --data Digits --help."
+)
 
 #: Commands beyond LightningCLI's, as ``name -> "module:function"``; each function takes the
 #: remaining arguments. Imported lazily so ``gan-zoo fit`` never pays for them.
@@ -309,6 +359,27 @@ COMMANDS: dict[str, str] = {
     "evaluate": "gan_zoo.commands.evaluate:main",
     "analyze": "gan_zoo.commands.analyze:main",
 }
+
+#: Every command's line in ``gan-zoo --help``, in the order listed there.
+DESCRIPTIONS: dict[str, str] = {
+    "fit": "Train a model (--ckpt_path last resumes the newest run).",
+    "validate": "A checkpoint's losses on the validation split.",
+    "test": "A checkpoint's losses on the test split.",
+    "sample": "Images from a checkpoint: a grid, single images or latent walks.",
+    "evaluate": "A checkpoint's FID, KID, IS and other sample metrics.",
+    "analyze": "The papers' analyses: D's features, resolution, truncation.",
+    "singan": "SinGAN's applications: samples, harmonize, edit, paint, enlarge.",
+}
+
+
+def overview() -> argparse.ArgumentParser:
+    """The parser of ``gan-zoo --help``: every command with its one line (each command parses its own
+    arguments; LightningCLI's own list would show the Trainer methods' docstrings, cut mid-sentence)."""
+    parser = argparse.ArgumentParser(prog="gan-zoo", description=_DESCRIPTION, epilog=_EPILOG)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for name, description in DESCRIPTIONS.items():
+        commands.add_parser(name, help=description)
+    return parser
 
 
 def data_module_names() -> list[str]:
@@ -329,8 +400,18 @@ def main(args: list[str] | None = None) -> None:
     Set ``GAN_ZOO_DEBUG=1`` to see the traceback instead.
     """
     argv = sys.argv[1:] if args is None else args
+    if argv[:1] in (["-h"], ["--help"]):
+        overview().print_help()
+        raise SystemExit(0)
     with reported("gan-zoo", {"model": MODELS.names(), "data": data_module_names()}):
-        if argv and argv[0] in COMMANDS:
+        if not argv:
+            raise ConfigError(f"name a command: {', '.join(DESCRIPTIONS)} (gan-zoo --help describes them)")
+        if argv[0] == "predict":
+            raise ConfigError(
+                "there is no predict command; for a checkpoint's images use "
+                "gan-zoo sample --ckpt_path PATH --out grid.png"
+            )
+        if argv[0] in COMMANDS:
             module_name, function = COMMANDS[argv[0]].split(":")
             getattr(importlib.import_module(module_name), function)(argv[1:])
             return

@@ -18,9 +18,13 @@ that package's own class would. Without ``lightning`` installed the bases are ``
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import logging
+import re
 import types
-from collections.abc import Callable, Iterable
+import warnings
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytorch_lightning
@@ -32,12 +36,14 @@ except ImportError:  # the unified package is optional
     unified = None
 
 __all__ = [
+    "NOISE",
     "PACKAGES",
     "Callback",
     "LRSchedulerCallable",
     "LightningDataModule",
     "LightningModule",
     "ModelCheckpoint",
+    "ModelSummary",
     "OptimizerCallable",
     "as_automatic_optimization",
     "ddp_options",
@@ -45,8 +51,10 @@ __all__ = [
     "is_exactly",
     "is_instance_of",
     "package_of",
+    "quiet_checkpoint_restore",
     "rank_zero_info",
     "rank_zero_warn",
+    "refresh_progress_bar_metrics",
     "save_arguments_as_hyperparameters",
     "should_write_step_logs",
     "start_epoch_after_resume_from_last_batch",
@@ -137,6 +145,7 @@ LightningModule = _twin(lambda p: p.LightningModule, "_trainer")
 LightningDataModule = _twin(lambda p: p.LightningDataModule, "trainer")
 Callback = _twin(lambda p: p.Callback, None)
 ModelCheckpoint = _twin(lambda p: p.callbacks.ModelCheckpoint, None)
+ModelSummary = _twin(lambda p: p.callbacks.ModelSummary, None)
 
 
 # ---------------------------------------------------------------------------------------------- internals
@@ -266,6 +275,17 @@ def start_epoch_after_resume_from_last_batch(trainer: Any) -> bool:
     return after_last_batch
 
 
+def refresh_progress_bar_metrics(bar: Any, trainer: Any, module: Any) -> None:
+    """Show the metrics logged so far on a ``RichProgressBar`` now.
+
+    Lightning runs the callbacks' ``on_train_epoch_end`` before the LightningModule's, so the epoch
+    means the module logs there reach the bar with its next update, the next epoch's first batch, and
+    never for the last epoch. ``RichProgressBar._update_metrics`` is the bar's own update (private, no
+    public equivalent); ``tests/test_quiet.py`` checks that the last epoch's means are on the bar.
+    """
+    bar._update_metrics(trainer, module)
+
+
 class _AutomaticOptimizationView:
     """A LightningModule as seen by ``ModelCheckpoint.on_train_batch_end``: automatic optimization."""
 
@@ -292,3 +312,87 @@ def as_automatic_optimization(module: Any) -> Any:
     time-interval checkpoints, to say this can go.
     """
     return _AutomaticOptimizationView(module)
+
+
+# ------------------------------------------------------------------------- messages with nothing to act on
+#: Messages Lightning and torch print on every plain ``gan-zoo fit``/``validate``/``test`` that leave the
+#: user nothing to do, as regular expressions; silenced when gan_zoo is imported (library and command
+#: alike). ``tests/test_quiet.py`` runs the command and fails on any of them, or on any other warning.
+NOISE = {
+    # torch 2.14 deprecates ``isinstance(x, LeafSpec)``, which Lightning 2.6's utilities/_pytree.py still
+    # uses on every batch transfer: Lightning's code has to change, not the user's.
+    "leafspec": r"`isinstance\(treespec, LeafSpec\)` is deprecated",
+    # An epoch shorter than ``log_every_n_steps``: Lightning counts the steps across epochs, so the step
+    # logs still come every ``log_every_n_steps`` batches and the epoch means (on the progress bar too)
+    # at the end of every epoch; nothing is lost by a short epoch.
+    "log_interval": r"The number of training batches \(\d+\) is smaller than the logging interval",
+    # ``torch.load(weights_only=True)`` of a file pickled with protocol 3+ (Lightning's checkpoints, the
+    # Inception weights): an advisory that the restricted unpickler "might not" support every opcode;
+    # one it does not support fails with an error of its own.
+    "pickle_protocol": r"Detected pickle protocol \d+ in the checkpoint",
+    # Lightning's advice for a loader with fewer than 2 workers on a machine with 4+ cores; silenced by
+    # the in-memory data modules only (see ImageDataModule._loader), whose batches are one gather from
+    # memory that worker processes would only slow down with their start-up and inter-process copies.
+    "workers": r"The '\w+' does not have many workers",
+    # validate/test from a checkpoint written with other callback settings (another checkpoint
+    # schedule, say): Lightning asks for the same callbacks, which only matters when resuming a fit.
+    # Silenced by ``gan-zoo validate`` and ``gan-zoo test``, which use the checkpoint's weights only.
+    "callback_state": r"Be aware that when using `ckpt_path`, callbacks used to create the checkpoint",
+    # Advertisements for Lightning's cloud products, at every Trainer construction and first log.
+    "tip": r"💡 Tip: ",
+    # gan_zoo's own summary (gan_zoo.callbacks.ModelSummary, without the FLOPs column) replaces Lightning's.
+    "summary": r"Trainer already configured with model summary callbacks",
+    # Accelerators that are absent: a CPU machine's every run would open with these. A GPU or TPU that
+    # is there is still named (with Lightning's warning when it is not used); the seed is in config.yaml.
+    "no_accelerator": r"(GPU available: False, used: False|TPU available: False, using: 0 TPU cores)$",
+    "seed": r"(\[rank: \d+\] )?Seed set to \d+$",
+}
+#: The entries of :data:`NOISE` that Lightning logs (``rank_zero_info``, ``log.info``) rather than warns.
+_LOGGED_NOISE = re.compile("|".join(NOISE[name] for name in ("tip", "summary", "no_accelerator", "seed")))
+
+# Lightning's informational messages go through these loggers (``rank_zero_info``, the seed's own).
+_RANK_ZERO_LOGGERS = (
+    "pytorch_lightning.utilities.rank_zero",
+    "lightning.pytorch.utilities.rank_zero",
+    "lightning_fabric.utilities.rank_zero",
+    "lightning.fabric.utilities.rank_zero",
+    "lightning_fabric.utilities.seed",
+    "lightning.fabric.utilities.seed",
+)
+
+
+class _DropNoise(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _LOGGED_NOISE.match(str(record.msg))
+
+
+def _silence_noise() -> None:
+    for name in ("leafspec", "log_interval", "pickle_protocol"):  # "workers": see the entry
+        warnings.filterwarnings("ignore", message=NOISE[name])
+    for name in _RANK_ZERO_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _DropNoise) for f in logger.filters):
+            logger.addFilter(_DropNoise())
+
+
+_silence_noise()
+
+#: ``ModelCheckpoint`` messages that are expected when a checkpoint is restored (see
+#: :func:`quiet_checkpoint_restore`).
+_RESTORE_MESSAGES = (
+    # setup() on a resumed fit: the run continues its own checkpoint directory, which holds its checkpoints.
+    r"Checkpoint directory .* exists and is not empty",
+    # load_state_dict() in validate/test (a new run directory) or a resume into another directory: the
+    # top-k bookkeeping of the old directory does not apply to the new one, and that is all it says.
+    r"The dirpath has changed from .* won't be reloaded",
+)
+
+
+@contextlib.contextmanager
+def quiet_checkpoint_restore() -> Iterator[None]:
+    """A ``with`` block in which ``ModelCheckpoint``'s two warnings about restoring from a checkpoint are
+    not shown (Lightning warns with ``rank_zero_warn``; its texts are matched, see ``_RESTORE_MESSAGES``)."""
+    with warnings.catch_warnings():
+        for message in _RESTORE_MESSAGES:
+            warnings.filterwarnings("ignore", message=message)
+        yield

@@ -173,12 +173,12 @@ def test_non_checkpoint_file(content, in_tmp, capsys):
 @pytest.mark.parametrize("damage", ["truncated", "not-a-checkpoint"])
 @pytest.mark.parametrize("command", ["sample", "evaluate"])
 def test_damaged_file_given_as_ckpt(command, damage, in_tmp, capsys):
-    """``gan-zoo sample --ckpt`` / ``gan-zoo evaluate --ckpt``: the same one line as ``fit --ckpt_path``."""
+    """``gan-zoo sample --ckpt_path`` / ``gan-zoo evaluate --ckpt_path``: the same one line as ``fit``."""
     whole = write_checkpoint(in_tmp / "whole.ckpt", build_tiny("DCGAN")).read_bytes()
     ckpt = in_tmp / "bad.ckpt"
     ckpt.write_bytes(whole[: len(whole) // 2] if damage == "truncated" else b"model: DCGAN\n")
     with pytest.raises(SystemExit) as exit_:
-        main([command, "--ckpt", str(ckpt), *(["--data", "Digits"] if command == "evaluate" else [])])
+        main([command, "--ckpt_path", str(ckpt), *(["--data", "Digits"] if command == "evaluate" else [])])
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -6,9 +6,11 @@ import inspect
 import re
 
 import pytest
+from pytorch_lightning.callbacks import ModelSummary as LightningModelSummary
 from pytorch_lightning.callbacks import RichProgressBar, TQDMProgressBar
 
-from gan_zoo.cli import COMMANDS, build_cli, main
+from gan_zoo.callbacks import ModelSummary
+from gan_zoo.cli import COMMANDS, DESCRIPTIONS, build_cli, main
 from gan_zoo.core import AdversarialModule
 from gan_zoo.models import MODELS
 
@@ -22,12 +24,12 @@ def help_text(capsys, *args: str) -> str:
     return capsys.readouterr().out
 
 
-def test_top_level_help_names_the_extra_commands(capsys):
-    text = " ".join(help_text(capsys, "--help").split())  # argparse wraps lines
+def test_top_level_help_lists_every_command_with_its_line(capsys):
+    text = help_text(capsys, "--help")
     assert text.startswith("usage: gan-zoo")
-    assert "experiments/quickstart.yaml" in text
-    for name in COMMANDS:
-        assert f"gan-zoo {name} --help" in text
+    assert "experiments/quickstart.yaml" in " ".join(text.split())  # argparse wraps lines
+    for name in [*COMMANDS, "fit", "validate", "test"]:
+        assert re.search(rf"^    {name} +{re.escape(DESCRIPTIONS[name])}$", text, re.MULTILINE), name
 
 
 def test_fit_with_a_model_and_help_shows_that_models_arguments(capsys):
@@ -55,9 +57,13 @@ def tiny(*extra: str) -> list[str]:
     return ["--model", "DCGAN", "--data", "Digits", "--data.image_size", "16", *extra]
 
 
-def test_rich_progress_bar_by_default(tmp_path, monkeypatch):
+def test_rich_progress_bar_and_summary_without_flops_by_default(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert isinstance(build_cli(tiny(), run=False).trainer.progress_bar_callback, RichProgressBar)
+    trainer = build_cli(tiny(), run=False).trainer
+    assert isinstance(trainer.progress_bar_callback, RichProgressBar)
+    assert [type(c) for c in trainer.callbacks if isinstance(c, LightningModelSummary)] == [ModelSummary]
+    off = build_cli(tiny("--trainer.enable_model_summary", "false"), run=False).trainer
+    assert not any(isinstance(c, LightningModelSummary) for c in off.callbacks)
     off = build_cli(tiny("--trainer.enable_progress_bar", "false"), run=False)
     assert off.trainer.progress_bar_callback is None
     own = build_cli(tiny("--trainer.callbacks", "TQDMProgressBar"), run=False)

@@ -14,6 +14,7 @@ from test_cli import TINY_FIT
 
 from gan_zoo.checkpoints import MODEL_CLASS_KEY
 from gan_zoo.cli import build_cli, main
+from gan_zoo.commands.evaluate import parse_args
 from gan_zoo.data import Digits
 
 sys.path.insert(0, str(Path(__file__).parent / "metrics"))
@@ -52,9 +53,10 @@ def test_evaluate_reproduces_the_callbacks_from_the_checkpoint(workdir, capsys):
 
     ckpt = checkpoint(workdir, "dcgan")
     main([
-        "evaluate", "--ckpt", str(ckpt), "--data", "digits", "--metrics", "fid,kid", "--num-samples", "200",
-        "--batch-size", "50", "--feature-extractor", "random.pt", "--cache-dir", "cache", "--num-real", "300",
-        "--no-progress",
+        "evaluate", "--ckpt_path", str(ckpt), "--data", "digits", "--metrics", "fid,kid",
+        "--num_samples", "200", "--batch_size", "50", "--feature_extractor", "random.pt",
+        "--cache_dir", "cache", "--num_real", "300",
+        "--no_progress",
     ])  # fmt: skip
     report = json.loads(ckpt.with_name("last-evaluation.json").read_text())
     assert report["model"] == "gan_zoo.models.dcgan.DCGAN"
@@ -69,16 +71,16 @@ def test_conditional_model_accuracy_and_diversity(workdir, capsys):
     ckpt = checkpoint(workdir, "cgan")
     args = [
         "evaluate",
-        "--ckpt",
+        "--ckpt_path",
         str(ckpt),
         "--data",
         "Digits",
         "--metrics",
         "accuracy,diversity",
-        "--num-samples",
+        "--num_samples",
         "40",
     ]
-    main([*args, "--pairs", "3", "--batch-size", "20", "--no-progress"])
+    main([*args, "--pairs", "3", "--batch_size", "20", "--no_progress"])
     report = json.loads(ckpt.with_name("last-evaluation.json").read_text())
     accuracy, diversity = report["accuracy"], report["diversity"]
     assert accuracy["classifier"] == "digits" and accuracy["samples_per_class"] == 4
@@ -92,7 +94,7 @@ def test_conditional_model_accuracy_and_diversity(workdir, capsys):
     assert "accuracy overall" in printed and "classes at least as diverse as real data" in printed
 
     # A second evaluation never overwrites the first report.
-    main([*args, "--pairs", "3", "--batch-size", "20", "--no-progress"])
+    main([*args, "--pairs", "3", "--batch_size", "20", "--no_progress"])
     assert ckpt.with_name("last-evaluation-1.json").is_file()
     with pytest.raises(SystemExit):
         main([*args, "--output", str(ckpt.with_name("last-evaluation.json"))])
@@ -107,9 +109,17 @@ def test_checkpoints_without_a_recorded_class_need_model(workdir, tmp_path, caps
     checkpoint = torch.load(tmp_path / "plain.ckpt", weights_only=True)
     del checkpoint[MODEL_CLASS_KEY]  # as in a file from a model that does not record its class
     torch.save(checkpoint, tmp_path / "plain.ckpt")
-    args = ["evaluate", "--ckpt", str(tmp_path / "plain.ckpt"), "--data", "Digits", "--num-samples", "20"]
-    args += ["--batch-size", "10", "--feature-extractor", "random.pt", "--num-real", "200", "--no-cache"]
-    args += ["--no-progress"]
+    args = [
+        "evaluate",
+        "--ckpt_path",
+        str(tmp_path / "plain.ckpt"),
+        "--data",
+        "Digits",
+        "--num_samples",
+        "20",
+    ]
+    args += ["--batch_size", "10", "--feature_extractor", "random.pt", "--num_real", "200", "--no_cache"]
+    args += ["--no_progress"]
     with pytest.raises(SystemExit) as exit_:  # one line on stderr, exit code 2
         main(args)
     assert exit_.value.code == 2
@@ -123,14 +133,30 @@ def test_checkpoints_without_a_recorded_class_need_model(workdir, tmp_path, caps
 
 def test_bad_requests_are_explained(workdir, tmp_path, capsys):
     with pytest.raises(SystemExit):
-        main(["evaluate", "--ckpt", "x.ckpt", "--data", "Digits", "--metrics", "fid,precision"])
+        main(["evaluate", "--ckpt_path", "x.ckpt", "--data", "Digits", "--metrics", "fid,precision"])
     assert (
         "unknown metrics ['precision']; valid: fid, kid, is, mifid, accuracy, diversity"
         in capsys.readouterr().err
     )
     # main() reports bad input as one line on stderr and exit code 2
     with pytest.raises(SystemExit) as exit_:
-        main(["evaluate", "--ckpt", "x.ckpt", "--data", "Digits"])
+        main(["evaluate", "--ckpt_path", "x.ckpt", "--data", "Digits"])
     assert exit_.value.code == 2 and "x.ckpt does not exist" in capsys.readouterr().err
     with pytest.raises(ValueError, match=r"Unknown dataset 'Digitz'\. Valid names: CIFAR10, .*Digits"):
-        main(["evaluate", "--ckpt", "x.ckpt", "--data", "Digitz", "--model", "DCGAN"])
+        main(["evaluate", "--ckpt_path", "x.ckpt", "--data", "Digitz", "--model", "DCGAN"])
+
+
+def test_kebab_case_and_the_old_checkpoint_flag_are_aliases():
+    snake = [
+        "--ckpt_path",
+        "x.ckpt",
+        "--data",
+        "Digits",
+        "--num_samples",
+        "5",
+        "--feature_extractor",
+        "digits",
+    ]
+    kebab = ["--ckpt", "x.ckpt", "--data", "Digits", "--num-samples", "5", "--feature-extractor", "digits"]
+    assert parse_args(kebab) == parse_args(snake)
+    assert parse_args(snake).num_samples == 5 and parse_args(snake).feature_extractor == "digits"

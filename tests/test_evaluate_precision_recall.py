@@ -27,9 +27,9 @@ def test_evaluate_reproduces_the_precision_recall_callback(workdir, capsys):  # 
 
     ckpt = checkpoint(workdir, "dcgan")
     main([
-        "evaluate", "--ckpt", str(ckpt), "--data", "digits", "--metrics", "precision_recall",
-        "--nearest-k", "5", "--num-samples", "120", "--batch-size", "40", "--feature-extractor", "random.pt",
-        "--num-real", "200", "--no-cache", "--no-progress", "--output", "pr.json",
+        "evaluate", "--ckpt_path", str(ckpt), "--data", "digits", "--metrics", "precision_recall",
+        "--nearest_k", "5", "--num_samples", "120", "--batch_size", "40", "--feature_extractor", "random.pt",
+        "--num_real", "200", "--no_cache", "--no_progress", "--output", "pr.json",
     ])  # fmt: skip
     report = json.loads((workdir / "pr.json").read_text())["metrics"]
     assert report == pytest.approx(
@@ -40,14 +40,14 @@ def test_evaluate_reproduces_the_precision_recall_callback(workdir, capsys):  # 
         main(
             [
                 "evaluate",
-                "--ckpt",
+                "--ckpt_path",
                 str(ckpt),
                 "--data",
                 "digits",
                 "--metrics",
                 "precision_recall",
-                "--nearest-k",
+                "--nearest-k",  # the kebab-case alias
                 "0",
             ]
         )
-    assert "--nearest-k must be a positive integer, got 0" in capsys.readouterr().err
+    assert "--nearest_k must be a positive integer, got 0" in capsys.readouterr().err

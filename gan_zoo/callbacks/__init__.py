@@ -2,6 +2,7 @@
 
 from gan_zoo.callbacks.atomic_checkpoint import AtomicModelCheckpoint
 from gan_zoo.callbacks.divergence_guard import DivergenceError, DivergenceGuard
+from gan_zoo.callbacks.model_summary import ModelSummary
 from gan_zoo.callbacks.preemption import Preempted, PreemptionCheckpoint
 from gan_zoo.callbacks.random_state import RandomState
 from gan_zoo.callbacks.sample_grid import SampleGrid
@@ -22,6 +23,7 @@ __all__ = [
     "DivergenceGuard",
     "InceptionScore",
     "MiFID",
+    "ModelSummary",
     "PrecisionRecall",
     "Preempted",
     "PreemptionCheckpoint",

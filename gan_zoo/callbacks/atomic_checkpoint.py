@@ -18,6 +18,7 @@ import pytorch_lightning as pl
 from gan_zoo.lightning_compat import (
     ModelCheckpoint,
     as_automatic_optimization,
+    quiet_checkpoint_restore,
     start_epoch_after_resume_from_last_batch,
 )
 
@@ -91,6 +92,21 @@ class AtomicModelCheckpoint(ModelCheckpoint):
         save_atomically(trainer, filepath)
         self._last_global_step_saved = self._saved_step = trainer.global_step  # nothing more to save here
         return filepath
+
+    #: Set when the fit resumes from a checkpoint of this directory (``gan-zoo fit --ckpt_path``): its
+    #: checkpoints are expected there. Otherwise Lightning warns about a directory that holds some.
+    resuming: bool = False
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        if not self.resuming:
+            super().setup(trainer, pl_module, stage)
+            return
+        with quiet_checkpoint_restore():
+            super().setup(trainer, pl_module, stage)
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        with quiet_checkpoint_restore():  # validate/test write to a directory of their own
+            super().load_state_dict(state_dict)
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         super().on_train_start(trainer, pl_module)

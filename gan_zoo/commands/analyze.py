@@ -1,10 +1,10 @@
 """``gan-zoo analyze``: the papers' analyses of a trained checkpoint, each a table, a JSON file and a plot.
 
-    gan-zoo analyze features --ckpt runs/dcgan-fashionmnist/version_0/checkpoints/last.ckpt \\
-        --data FashionMNIST --labels-per-class 100,1000
-    gan-zoo analyze resolution --ckpt runs/acgan-fashionmnist/version_0/checkpoints/last.ckpt \\
+    gan-zoo analyze features --ckpt_path runs/dcgan-fashionmnist/version_0/checkpoints/last.ckpt \\
+        --data FashionMNIST --labels_per_class 100,1000
+    gan-zoo analyze resolution --ckpt_path runs/acgan-fashionmnist/version_0/checkpoints/last.ckpt \\
         --data FashionMNIST --sizes 32,16,8
-    gan-zoo analyze truncation --ckpt runs/biggan-fashionmnist/version_0/checkpoints/last.ckpt \\
+    gan-zoo analyze truncation --ckpt_path runs/biggan-fashionmnist/version_0/checkpoints/last.ckpt \\
         --data FashionMNIST --truncations 0.25,0.5,1,1.5,2,none
 
 * ``features`` (DCGAN §5.1): D's convolutional features, max-pooled to 4×4 per layer, as the input of a
@@ -68,26 +68,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(features)
     features.add_argument(
-        "--labels-per-class", default=_labels_per_class("100,400"), type=_labels_per_class,
+        "--labels_per_class",
+        "--labels-per-class",
+        default=_labels_per_class("100,400"),
+        type=_labels_per_class,
         help="comma-separated counts of labelled training images per class; 'all' for every one "
         "(default 100,400; an SVM on 1000 per class of 7k-dimensional features takes minutes per fit)",
     )  # fmt: skip
     features.add_argument("--repeats", type=_positive, default=5, help="random labelled subsets per count")
     features.add_argument(
-        "--c-grid", type=_floats, default=DEFAULT_C_GRID,
+        "--c_grid", "--c-grid", type=_floats, default=DEFAULT_C_GRID,
         help=f"values of the SVM's C to choose from on held-out images (default {_join(DEFAULT_C_GRID)})",
     )  # fmt: skip
     features.add_argument(
+        "--num_val",
         "--num-val",
         type=_positive,
         help="training images held out to choose C (default: 10%%, at most 10 000)",
     )
-    features.add_argument("--num-test", type=_positive, help="test images to score (default: all)")
+    features.add_argument(
+        "--num_test", "--num-test", type=_positive, help="test images to score (default: all)"
+    )
     features.add_argument(
         "--layers", type=_names, help="D's modules to take features from (default: every activation)"
     )
     features.add_argument(
-        "--bn-stats", choices=("real", "running"), default="real",
+        "--bn_stats", "--bn-stats", choices=("real", "running"), default="real",
         help="D's batch-norm statistics: re-estimated on real training images (the authors' code) or "
         "the running averages from training",
     )  # fmt: skip
@@ -101,10 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
         type=_sizes,
         help="resolutions to resize to and back (default: the native size halved down to 4)",
     )
-    resolution.add_argument("--samples-per-class", type=_positive, default=1000)
+    resolution.add_argument("--samples_per_class", "--samples-per-class", type=_positive, default=1000)
     resolution.add_argument("--classifier", help="a domain classifier (default: the one shipped for --data)")
     resolution.add_argument(
-        "--num-real", type=_positive, help="real test images for the reference (default: all)"
+        "--num_real", "--num-real", type=_positive, help="real test images for the reference (default: all)"
     )
 
     truncation = commands.add_parser(
@@ -115,19 +121,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--truncations", type=_truncations, default=_truncations(DEFAULT_TRUNCATIONS),
         help=f"thresholds ψ, 'none' for no truncation (default {DEFAULT_TRUNCATIONS})",
     )  # fmt: skip
-    truncation.add_argument("--num-samples", type=_positive, default=10_000, help="generated images per ψ")
     truncation.add_argument(
+        "--num_samples", "--num-samples", type=_positive, default=10_000, help="generated images per ψ"
+    )
+    truncation.add_argument(
+        "--feature_extractor",
         "--feature-extractor",
         help=f"{', '.join(feature_extractor_names())}, or a classifier .pt file (default: the one of --data)",
     )
-    truncation.add_argument("--inception-weights", help="a local copy of the Inception-v3 weights")
-    truncation.add_argument("--real-split", default="train", choices=["train", "val", "test"])
     truncation.add_argument(
-        "--num-real", type=_positive, help="use only the first N real images (default: all)"
+        "--inception_weights", "--inception-weights", help="a local copy of the Inception-v3 weights"
     )
-    truncation.add_argument("--cache-dir", help="directory of the real-feature cache")
+    truncation.add_argument("--real_split", "--real-split", default="train", choices=["train", "val", "test"])
     truncation.add_argument(
-        "--no-cache", action="store_true", help="neither read nor write the real-feature cache"
+        "--num_real", "--num-real", type=_positive, help="use only the first N real images (default: all)"
+    )
+    truncation.add_argument("--cache_dir", "--cache-dir", help="directory of the real-feature cache")
+    truncation.add_argument(
+        "--no_cache", "--no-cache", action="store_true", help="neither read nor write the real-feature cache"
     )
     return parser
 
@@ -193,7 +204,7 @@ def output_paths(args: argparse.Namespace) -> tuple[Path, Path]:
 
 
 def load(args: argparse.Namespace) -> tuple[AdversarialModule, ImageDataModule]:
-    """The model from ``--ckpt`` and its data module at the model's resolution and channels."""
+    """The model from ``--ckpt_path`` and its data module at the model's resolution and channels."""
     try:
         data_cls = data_module_class(args.data)
     except ValueError as error:

@@ -1,16 +1,16 @@
 """``gan-zoo evaluate``: the metrics of a trained checkpoint, printed as a table and written as JSON.
 
-    gan-zoo evaluate --ckpt runs/dcgan-fashionmnist/version_0/checkpoints/last.ckpt --data FashionMNIST \\
-        --metrics fid,kid,is --num-samples 10000 --feature-extractor fashion_mnist
-    gan-zoo evaluate --ckpt runs/cgan-mnist/version_0/checkpoints/last.ckpt --data MNIST \\
-        --metrics fid,accuracy,diversity --feature-extractor inception --classifier mnist.pt
-    gan-zoo evaluate --ckpt runs/dcgan-fashionmnist/version_0/checkpoints/last.ckpt --data FashionMNIST \\
-        --metrics fid,precision_recall --real-split test --feature-extractor fashion_mnist
+    gan-zoo evaluate --ckpt_path runs/dcgan-fashionmnist/version_0/checkpoints/last.ckpt \\
+        --data FashionMNIST --metrics fid,kid,is --num_samples 10000 --feature_extractor fashion_mnist
+    gan-zoo evaluate --ckpt_path runs/cgan-mnist/version_0/checkpoints/last.ckpt --data MNIST \\
+        --metrics fid,accuracy,diversity --feature_extractor inception --classifier mnist.pt
+    gan-zoo evaluate --ckpt_path runs/dcgan-fashionmnist/version_0/checkpoints/last.ckpt \\
+        --data FashionMNIST --metrics fid,precision_recall --real_split test --feature_extractor fashion_mnist
 
 The model is read with :func:`gan_zoo.load_model` (``weights_only=True``); its class comes from the
 checkpoint (every zoo model records it), so any registered model works; ``--model NAME`` names it for a
 checkpoint that does not record it. The data module is built at the model's resolution and channels.
-With the same ``--num-samples``, ``--batch-size``, ``--seed``, split and extractor, the numbers are
+With the same ``--num_samples``, ``--batch_size``, ``--seed``, split and extractor, the numbers are
 those the metric callbacks log at the end of training.
 """
 
@@ -25,6 +25,7 @@ from typing import Any
 import torch
 
 from gan_zoo.checkpoints import load_model
+from gan_zoo.commands.options import add_ckpt_path
 from gan_zoo.core import AdversarialModule
 from gan_zoo.data import ImageDataModule
 from gan_zoo.metrics import (
@@ -47,22 +48,24 @@ ALL_METRICS = (*SAMPLE_METRICS, *ANALYSES)
 
 
 def add_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of every command that reads a checkpoint and the data it was trained on: ``--ckpt``,
-    ``--data``, ``--data-dir``, ``--download``, ``--batch-size``, ``--seed``, ``--model``, ``--device``,
-    ``--no-progress``."""
-    parser.add_argument("--ckpt", required=True, type=Path, help="a checkpoint written by gan-zoo fit")
+    """The options of every command that reads a checkpoint and the data it was trained on: ``--ckpt_path``,
+    ``--data``, ``--data_dir``, ``--download``, ``--batch_size``, ``--seed``, ``--model``, ``--device``,
+    ``--no_progress``."""
+    add_ckpt_path(parser, help="a checkpoint written by gan-zoo fit")
     parser.add_argument(
         "--data", required=True, help="data module the model was trained on, e.g. FashionMNIST"
     )
-    parser.add_argument("--data-dir", default="data", help="where the data module looks for its files")
+    parser.add_argument(
+        "--data_dir", "--data-dir", default="data", help="where the data module looks for its files"
+    )
     parser.add_argument("--download", action="store_true", help="let the data module download missing files")
-    parser.add_argument("--batch-size", type=int, default=250)
+    parser.add_argument("--batch_size", "--batch-size", type=int, default=250)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--model", help=f"model class, for checkpoints that do not record it: {', '.join(MODELS.names())}"
     )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--no_progress", "--no-progress", action="store_true")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -70,34 +73,45 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     add_checkpoint_arguments(parser)
     parser.add_argument("--metrics", default="fid", help=f"comma-separated, from: {','.join(ALL_METRICS)}")
     parser.add_argument(
+        "--num_samples",
         "--num-samples",
         type=int,
         default=10_000,
         help="generated images (spread over the classes for accuracy)",
     )
     parser.add_argument(
+        "--feature_extractor",
         "--feature-extractor",
         default="inception",
         help=f"for fid/kid/is/mifid: {', '.join(feature_extractor_names())}, or a classifier .pt file",
     )
-    parser.add_argument("--inception-weights", help="a local copy of the Inception-v3 weights")
+    parser.add_argument(
+        "--inception_weights", "--inception-weights", help="a local copy of the Inception-v3 weights"
+    )
     parser.add_argument(
         "--antialias", action="store_true", help="resize for Inception with PyTorch's antialiased filter"
     )
     parser.add_argument(
         "--classifier", help="for accuracy: a domain classifier (default: the one shipped for --data)"
     )
-    parser.add_argument("--real-split", default="train", choices=["train", "val", "test"])
+    parser.add_argument("--real_split", "--real-split", default="train", choices=["train", "val", "test"])
     parser.add_argument(
-        "--num-real", type=int, help="use only the first N real images (default: all; MiFID: 10 000)"
+        "--num_real",
+        "--num-real",
+        type=int,
+        help="use only the first N real images (default: all; MiFID: 10 000)",
     )
     parser.add_argument("--pairs", type=int, default=100, help="diversity: MS-SSIM pairs per class")
     parser.add_argument(
-        "--nearest-k", type=int, default=3, help="precision_recall: the k of the k-NN balls (3, the paper's)"
+        "--nearest_k",
+        "--nearest-k",
+        type=int,
+        default=3,
+        help="precision_recall: the k of the k-NN balls (3, the paper's)",
     )
-    parser.add_argument("--cache-dir", help="directory of the real-feature cache")
+    parser.add_argument("--cache_dir", "--cache-dir", help="directory of the real-feature cache")
     parser.add_argument(
-        "--no-cache", action="store_true", help="neither read nor write the real-feature cache"
+        "--no_cache", "--no-cache", action="store_true", help="neither read nor write the real-feature cache"
     )
     parser.add_argument(
         "--output", type=Path, help="JSON file (default: <ckpt stem>-evaluation.json beside it)"
@@ -108,7 +122,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if unknown or not args.metrics:
         parser.error(f"unknown metrics {unknown}; valid: {', '.join(ALL_METRICS)}")
     if args.nearest_k < 1:
-        parser.error(f"--nearest-k must be a positive integer, got {args.nearest_k}")
+        parser.error(f"--nearest_k must be a positive integer, got {args.nearest_k}")
     if args.output is not None and args.output.exists():
         parser.error(f"{args.output} exists; choose another --output")
     return args
@@ -175,7 +189,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
 def sample_metrics_report(
     args: argparse.Namespace, model: AdversarialModule, data: ImageDataModule, extractor: FeatureExtractor
 ) -> dict[str, float]:
-    """FID / KID / IS / MiFID; MiFID against the first 10 000 real images unless ``--num-real`` says
+    """FID / KID / IS / MiFID; MiFID against the first 10 000 real images unless ``--num_real`` says
     otherwise (as the MiFID callback: its cosine matrix is ``num_samples × num_real`` float64)."""
     groups: dict[int | None, list[str]] = {}
     for name in (m for m in args.metrics if m in SAMPLE_METRICS):

@@ -1,9 +1,9 @@
 """``gan-zoo sample``: images from a checkpoint — a PNG grid, individual images, or latent walks.
 
-    gan-zoo sample --ckpt runs/dcgan-digits/version_0/checkpoints/last.ckpt --num 64 --out grid.png
-    gan-zoo sample --ckpt last.ckpt --num 16 --out samples/            # samples/grid.png + 0000.png …
-    gan-zoo sample --ckpt last.ckpt --interpolate 10 --num 6 --out walk.png  # 6 walks of 10 steps
-    gan-zoo sample --ckpt cgan.ckpt --class 7 --truncation 1.0 --seed 3
+    gan-zoo sample --ckpt_path runs/dcgan-digits/version_0/checkpoints/last.ckpt --num 64 --out grid.png
+    gan-zoo sample --ckpt_path last.ckpt --num 16 --out samples/            # samples/grid.png + 0000.png …
+    gan-zoo sample --ckpt_path last.ckpt --interpolate 10 --num 6 --out walk.png  # 6 walks of 10 steps
+    gan-zoo sample --ckpt_path cgan.ckpt --class 7 --truncation 1.0 --seed 3
 
 Any registered model is loaded from the checkpoint alone (its class is recorded in the file, read with
 ``torch.load(weights_only=True)``); the EMA generator is used when the model keeps one. Existing files
@@ -20,6 +20,7 @@ from torch import Tensor
 from torchvision.utils import make_grid, save_image
 
 from gan_zoo.checkpoints import load_model
+from gan_zoo.commands.options import add_ckpt_path
 from gan_zoo.core.adversarial import AdversarialModule
 from gan_zoo.core.latent_space import interpolate
 
@@ -34,9 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--class cycle through the classes, one class per column."
         ),
     )
-    parser.add_argument(
-        "--ckpt", required=True, type=Path, help="checkpoint written by gan-zoo fit or a Trainer"
-    )
+    add_ckpt_path(parser, help="checkpoint written by gan-zoo fit or a Trainer")
     parser.add_argument(
         "--num", type=_positive, help="images (default 64), or walks with --interpolate (default 8)"
     )

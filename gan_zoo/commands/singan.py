@@ -1,10 +1,10 @@
 """``gan-zoo singan``: a trained SinGAN's applications from the command line (Shaham et al. 2019, §3–4).
 
-    gan-zoo singan sample CKPT --out samples/ -n 8 [--size H W] [--start-scale K]
-    gan-zoo singan harmonize CKPT --image composite.png --mask mask.png --scale K --out out.png
-    gan-zoo singan edit CKPT --image edited.png --mask mask.png --scale K --out out.png
-    gan-zoo singan paint CKPT --image painting.png --scale K --out out.png
-    gan-zoo singan super-resolve CKPT [--image small.png] --factor 4 --out big.png
+    gan-zoo singan sample --ckpt_path CKPT --out samples/ -n 8 [--size H W] [--start_scale K]
+    gan-zoo singan harmonize --ckpt_path CKPT --image composite.png --mask mask.png --scale K --out out.png
+    gan-zoo singan edit --ckpt_path CKPT --image edited.png --mask mask.png --scale K --out out.png
+    gan-zoo singan paint --ckpt_path CKPT --image painting.png --scale K --out out.png
+    gan-zoo singan super-resolve --ckpt_path CKPT [--image small.png] --factor 4 --out big.png
 
 Images are read in any format Pillow knows and written as PNG; an existing file is never overwritten.
 """
@@ -19,6 +19,7 @@ import torch
 from torch import Tensor
 from torchvision.utils import save_image
 
+from gan_zoo.commands.options import add_ckpt_path
 from gan_zoo.data import load_image, normalize
 from gan_zoo.models import SinGAN
 
@@ -87,9 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def command(name: str, help_: str, run: Callable) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_, description=help_)
-        sub.add_argument(
-            "checkpoint", help="a SinGAN checkpoint (runs/singan-singleimage/version_N/checkpoints/last.ckpt)"
-        )
+        where = "a SinGAN checkpoint (runs/singan-singleimage/version_N/checkpoints/last.ckpt)"
+        add_ckpt_path(sub, help=where, required=False, aliases=("--checkpoint",))
+        sub.add_argument("checkpoint", nargs="?", help=f"{where}, the same as --ckpt_path")
         sub.add_argument("--seed", type=int, default=0, help="seed of the noise maps (default 0)")
         sub.add_argument("--device", default="cpu", help="torch device (default cpu)")
         sub.set_defaults(run=run)
@@ -101,7 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument(
         "--size", type=int, nargs=2, metavar=("H", "W"), help="output size (default: the image's)"
     )
-    sample.add_argument("--start-scale", type=int, default=0, help="keep the image's scales below this one")
+    sample.add_argument(
+        "--start_scale", "--start-scale", type=int, default=0, help="keep the image's scales below this one"
+    )
 
     for name, help_ in (
         ("harmonize", "blend a pasted object (white in --mask) into the image's look"),
@@ -124,7 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> None:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.checkpoint = args.ckpt or args.checkpoint
+    if args.checkpoint is None:
+        parser.error(
+            "name the checkpoint: --ckpt_path runs/singan-singleimage/version_N/checkpoints/last.ckpt"
+        )
     if not Path(args.checkpoint).is_file():
         raise SystemExit(f"error: no checkpoint at {args.checkpoint}")
     model = SinGAN.load_from_checkpoint(args.checkpoint, map_location=args.device)

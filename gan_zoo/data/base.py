@@ -22,7 +22,7 @@ from gan_zoo.data.semi_supervised import (
 )
 from gan_zoo.data.transforms import normalize, resize_uint8, to_channels
 from gan_zoo.errors import ConfigError, InvalidDataError
-from gan_zoo.lightning_compat import LightningDataModule, save_arguments_as_hyperparameters
+from gan_zoo.lightning_compat import NOISE, LightningDataModule, save_arguments_as_hyperparameters
 
 Split = Literal["train", "test"]
 
@@ -206,6 +206,8 @@ class ImageDataModule(LightningDataModule, metaclass=DeclaredArguments):
         if dataset is None:
             raise RuntimeError(f"{type(self).__name__}.setup() has not been called for this split")
         in_memory = isinstance(dataset, InMemoryImages)
+        if in_memory and self.num_workers == 0:  # workers cannot speed up a gather from memory
+            warnings.filterwarnings("ignore", message=NOISE["workers"])
         batching: dict[str, Any] = {"batch_sampler": batch_sampler}
         if batch_sampler is None:
             batching = {

@@ -31,6 +31,7 @@ from torch import Tensor
 from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3
 from torchmetrics.image.fid import NoTrainInceptionV3
 
+from gan_zoo.errors import GanZooError
 from gan_zoo.metrics.features import FeatureExtractor, check_images
 
 WEIGHTS_ENV = "GAN_ZOO_INCEPTION_WEIGHTS"
@@ -38,8 +39,8 @@ WEIGHTS_URL = URL_INCEPTION_V3
 WEIGHTS_FILE = WEIGHTS_URL.rsplit("/", 1)[-1]
 
 
-class InceptionWeightsNotFoundError(FileNotFoundError):
-    """The Inception-v3 weights are neither on disk nor downloadable."""
+class InceptionWeightsNotFoundError(GanZooError, FileNotFoundError):
+    """The Inception-v3 weights are neither on disk nor downloadable (its message says what to do)."""
 
 
 def hub_weights_path() -> Path:
@@ -59,10 +60,14 @@ def resolve_weights(weights_path: str | os.PathLike | None = None) -> Path:
             return Path(given)
     cached = hub_weights_path()
     if not cached.is_file():
+        made = [d for d in (cached.parent, *cached.parent.parents) if not d.exists()]
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)
             torch.hub.download_url_to_file(WEIGHTS_URL, str(cached), progress=True)
         except Exception as error:  # no network, proxy, DNS, permissions: all end the same way
+            for directory in made:  # a failed download leaves nothing behind
+                if directory.is_dir() and not any(directory.iterdir()):
+                    directory.rmdir()
             raise InceptionWeightsNotFoundError(_offline_message(cached, error)) from error
     return cached
 
@@ -75,7 +80,7 @@ def _offline_message(cached: Path, error: Exception) -> str:
         f"95 MB): fetch {WEIGHTS_URL} on a machine with internet access, then either put it at {cached} "
         f"(torch.hub's cache, also used by torch-fidelity and torchmetrics), or keep it anywhere and set "
         f"{WEIGHTS_ENV}=/path/to/{WEIGHTS_FILE} or pass weights_path (gan-zoo evaluate: "
-        "--inception-weights). "
+        "--inception_weights). "
         "Offline, the domain classifiers need no download: feature_extractor='fashion_mnist' or 'digits'."
     )
 

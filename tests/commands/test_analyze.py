@@ -31,7 +31,7 @@ def checkpoints(tmp_path_factory) -> dict[str, Path]:
 
 
 def analyze(*args: str) -> None:
-    main(["analyze", *args, "--data", "Digits", "--no-progress"])
+    main(["analyze", *args, "--data", "Digits", "--no_progress"])
 
 
 def written(out: Path, analysis: str) -> dict:
@@ -42,8 +42,9 @@ def written(out: Path, analysis: str) -> dict:
 
 def test_features_svm_on_d_pixels_and_a_random_d(checkpoints, tmp_path, capsys):
     out = tmp_path / "out"
-    analyze("features", "--ckpt", str(checkpoints["DCGAN"]), "--out", str(out), "--labels-per-class", "5,all",
-            "--repeats", "2", "--c-grid", "0.001,0.01", "--num-test", "150")  # fmt: skip
+    analyze("features", "--ckpt_path", str(checkpoints["DCGAN"]), "--out", str(out),
+            "--labels_per_class", "5,all", "--repeats", "2", "--c_grid", "0.001,0.01",
+            "--num_test", "150")  # fmt: skip
     report = written(out, "features")
     assert [(r["features"], r["labels_per_class"]) for r in report["results"]] == [
         (kind, k) for kind in ("discriminator", "random discriminator", "pixels") for k in (5, "all")
@@ -82,8 +83,8 @@ def test_features_svm_on_d_pixels_and_a_random_d(checkpoints, tmp_path, capsys):
 
 def test_resolution_curve_of_samples_and_real_images(checkpoints, tmp_path, capsys):
     out = tmp_path / "out"
-    analyze("resolution", "--ckpt", str(checkpoints["ACGAN"]), "--out", str(out), "--samples-per-class", "6",
-            "--batch-size", "20")  # fmt: skip
+    analyze("resolution", "--ckpt_path", str(checkpoints["ACGAN"]), "--out", str(out),
+            "--samples_per_class", "6", "--batch_size", "20")  # fmt: skip
     report = written(out, "resolution")
     assert [r["size"] for r in report["rows"]] == [16, 8, 4]  # the native size halved down to 4
     classifier = build_feature_extractor("digits")
@@ -104,9 +105,9 @@ def test_resolution_curve_of_samples_and_real_images(checkpoints, tmp_path, caps
 
 def test_truncation_sweep_table(checkpoints, tmp_path, capsys):
     out = tmp_path / "out"
-    analyze("truncation", "--ckpt", str(checkpoints["BigGAN"]), "--out", str(out),
+    analyze("truncation", "--ckpt_path", str(checkpoints["BigGAN"]), "--out", str(out),
             "--truncations", "0.5,2,none",
-            "--num-samples", "40", "--batch-size", "20", "--num-real", "200", "--no-cache")  # fmt: skip
+            "--num_samples", "40", "--batch_size", "20", "--num_real", "200", "--no_cache")  # fmt: skip
     report = written(out, "truncation")
     assert [r["psi"] for r in report["rows"]] == [0.5, 2.0, None]
     assert report["feature_extractor"]["name"] == "digits"
@@ -139,7 +140,7 @@ def test_wrong_model_or_checkpoint_is_one_line(
     monkeypatch.chdir(tmp_path)
     ckpt = str(checkpoints.get(model, "missing.ckpt"))
     with pytest.raises(SystemExit) as exit_:
-        analyze(analysis, "--ckpt", ckpt, "--out", "out")
+        analyze(analysis, "--ckpt_path", ckpt, "--out", "out")
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
@@ -150,8 +151,8 @@ def test_outputs_are_never_overwritten_without_overwrite(checkpoints, tmp_path, 
     out = tmp_path / "out"
     out.mkdir()
     (out / "truncation.png").write_bytes(b"mine")
-    args = ["truncation", "--ckpt", str(checkpoints["BigGAN"]), "--out", str(out), "--truncations", "1",
-            "--num-samples", "20", "--batch-size", "20", "--num-real", "100", "--no-cache"]  # fmt: skip
+    args = ["truncation", "--ckpt_path", str(checkpoints["BigGAN"]), "--out", str(out), "--truncations", "1",
+            "--num_samples", "20", "--batch_size", "20", "--num_real", "100", "--no_cache"]  # fmt: skip
     with pytest.raises(SystemExit) as exit_:
         analyze(*args)
     assert exit_.value.code == 2 and "--overwrite" in capsys.readouterr().err
@@ -163,9 +164,9 @@ def test_outputs_are_never_overwritten_without_overwrite(checkpoints, tmp_path, 
 def test_default_output_directory_sits_beside_the_checkpoint(checkpoints, tmp_path):
     ckpt = tmp_path / "model.ckpt"
     ckpt.write_bytes(checkpoints["BigGAN"].read_bytes())
-    analyze("truncation", "--ckpt", str(ckpt), "--truncations", "1", "--num-samples", "20",
-            "--batch-size", "20",
-            "--num-real", "100", "--no-cache")  # fmt: skip
+    analyze("truncation", "--ckpt_path", str(ckpt), "--truncations", "1", "--num_samples", "20",
+            "--batch_size", "20",
+            "--num_real", "100", "--no_cache")  # fmt: skip
     assert sorted(p.name for p in (tmp_path / "model-analyses").iterdir()) == [
         "truncation.json",
         "truncation.png",

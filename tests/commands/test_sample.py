@@ -57,7 +57,7 @@ def sample(*args: str) -> None:
 
 def test_grid_is_the_ema_generators_samples_for_the_seed(checkpoints, tmp_path):
     out = tmp_path / "grid.png"
-    sample("--ckpt", str(checkpoints["DCGAN"]), "--num", "6", "--seed", "3", "--out", str(out))
+    sample("--ckpt_path", str(checkpoints["DCGAN"]), "--num", "6", "--seed", "3", "--out", str(out))
     grid = read_image(str(out))
     assert grid.shape == (3, 2 + 3 * SIDE, 2 + 2 * SIDE)  # 6 images, round(√6) = 2 per row
 
@@ -70,7 +70,7 @@ def test_grid_is_the_ema_generators_samples_for_the_seed(checkpoints, tmp_path):
 
 
 def test_a_directory_gets_the_grid_and_every_image(checkpoints, tmp_path):
-    sample("--ckpt", str(checkpoints["DCGAN"]), "--num", "4", "--out", str(tmp_path / "out"))
+    sample("--ckpt_path", str(checkpoints["DCGAN"]), "--num", "4", "--out", str(tmp_path / "out"))
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert files == ["0000.png", "0001.png", "0002.png", "0003.png", "grid.png"]
     model = load_model(checkpoints["DCGAN"])
@@ -80,7 +80,7 @@ def test_a_directory_gets_the_grid_and_every_image(checkpoints, tmp_path):
 
 def test_interpolation_strips_walk_from_one_latent_to_another(checkpoints, tmp_path):
     out = tmp_path / "walk.png"
-    sample("--ckpt", str(checkpoints["DCGAN"]), "--interpolate", "5", "--num", "2", "--out", str(out))
+    sample("--ckpt_path", str(checkpoints["DCGAN"]), "--interpolate", "5", "--num", "2", "--out", str(out))
     grid = read_image(str(out))
     assert grid.shape == (3, 2 + 2 * SIDE, 2 + 5 * SIDE)  # 2 walks of 5 steps
 
@@ -98,7 +98,7 @@ def test_interpolation_strips_walk_from_one_latent_to_another(checkpoints, tmp_p
 def test_conditional_class_and_truncation(checkpoints, tmp_path, capsys):
     out = tmp_path / "sevens.png"
     args = [
-        "--ckpt",
+        "--ckpt_path",
         str(checkpoints["CGAN"]),
         "--num",
         "4",
@@ -124,7 +124,7 @@ def test_conditional_class_and_truncation(checkpoints, tmp_path, capsys):
 def test_biggan_truncation_trick_from_the_command_line(checkpoints, tmp_path):
     """``--truncation ψ`` draws z from N(0, I) truncated at ψ (BigGAN §3.1) and samples the EMA generator."""
     out = tmp_path / "truncated.png"
-    sample("--ckpt", str(checkpoints["BigGAN"]), "--num", "4", "--class", "2", "--truncation", "0.5",
+    sample("--ckpt_path", str(checkpoints["BigGAN"]), "--num", "4", "--class", "2", "--truncation", "0.5",
            "--seed", "0", "--nrow", "4", "--out", str(out))  # fmt: skip
     model = load_model(checkpoints["BigGAN"])
     z = model.sample_latent(4, truncation=0.5, generator=torch.Generator().manual_seed(0))
@@ -135,7 +135,7 @@ def test_biggan_truncation_trick_from_the_command_line(checkpoints, tmp_path):
 
 def test_without_class_a_conditional_grid_has_one_class_per_column(checkpoints, tmp_path):
     out = tmp_path / "classes.png"
-    sample("--ckpt", str(checkpoints["CGAN"]), "--num", "20", "--out", str(out))
+    sample("--ckpt_path", str(checkpoints["CGAN"]), "--num", "20", "--out", str(out))
     model = load_model(checkpoints["CGAN"])
     z = model.sample_latent(20, generator=torch.Generator().manual_seed(0))
     expected = pixels(model.sample(z=z, y=torch.arange(20) % 10))
@@ -146,13 +146,23 @@ def test_without_class_a_conditional_grid_has_one_class_per_column(checkpoints, 
 
 def test_existing_files_are_never_overwritten(checkpoints, tmp_path, capsys):
     out = tmp_path / "grid.png"
-    sample("--ckpt", str(checkpoints["DCGAN"]), "--num", "4", "--out", str(out))
+    sample("--ckpt_path", str(checkpoints["DCGAN"]), "--num", "4", "--out", str(out))
     before = out.read_bytes()
     with pytest.raises(SystemExit) as exit_:
-        sample("--ckpt", str(checkpoints["DCGAN"]), "--num", "4", "--seed", "1", "--out", str(out))
+        sample("--ckpt_path", str(checkpoints["DCGAN"]), "--num", "4", "--seed", "1", "--out", str(out))
     assert exit_.value.code == 2 and "--overwrite" in capsys.readouterr().err
     assert out.read_bytes() == before
-    sample("--ckpt", str(checkpoints["DCGAN"]), "--num", "4", "--seed", "1", "--out", str(out), "--overwrite")
+    sample(
+        "--ckpt_path",
+        str(checkpoints["DCGAN"]),
+        "--num",
+        "4",
+        "--seed",
+        "1",
+        "--out",
+        str(out),
+        "--overwrite",
+    )
     assert out.read_bytes() != before
 
 
@@ -160,7 +170,7 @@ def test_a_partial_directory_conflict_writes_nothing(checkpoints, tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "0001.png").write_bytes(b"mine")
     with pytest.raises(SystemExit):
-        sample("--ckpt", str(checkpoints["DCGAN"]), "--num", "3", "--out", str(tmp_path / "out"))
+        sample("--ckpt_path", str(checkpoints["DCGAN"]), "--num", "3", "--out", str(tmp_path / "out"))
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["0001.png"]
 
 
@@ -168,14 +178,14 @@ def test_a_partial_directory_conflict_writes_nothing(checkpoints, tmp_path):
     ("args", "message"),
     [
         (["--class", "3"], "unconditional; --class does not apply"),
-        (["--ckpt", "missing.ckpt"], "checkpoint missing.ckpt does not exist"),
+        (["--ckpt_path", "missing.ckpt"], "checkpoint missing.ckpt does not exist"),
         (["--interpolate", "1"], "at least 2 steps"),
     ],
 )
 def test_usage_errors(args, message, checkpoints, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as exit_:
-        sample("--ckpt", str(checkpoints["DCGAN"]), *args)
+        sample("--ckpt_path", str(checkpoints["DCGAN"]), *args)
     assert exit_.value.code == 2
     assert message in capsys.readouterr().err
     assert not list(tmp_path.glob("*.png"))
@@ -187,5 +197,12 @@ def test_help_lists_the_options(capsys):
     assert exit_.value.code == 0
     text = capsys.readouterr().out
     assert text.startswith("usage: gan-zoo sample")
-    for option in ("--ckpt", "--num", "--out", "--seed", "--class", "--truncation", "--interpolate"):
+    for option in ("--ckpt_path", "--num", "--out", "--seed", "--class", "--truncation", "--interpolate"):
         assert option in text
+
+
+@pytest.mark.parametrize("spelling", ["--ckpt", "--ckpt-path"])
+def test_the_old_checkpoint_spellings_are_aliases(spelling, checkpoints, tmp_path):
+    sample("--ckpt_path", str(checkpoints["DCGAN"]), "--num", "4", "--out", str(tmp_path / "new.png"))
+    sample(spelling, str(checkpoints["DCGAN"]), "--num", "4", "--out", str(tmp_path / "old.png"))
+    assert (tmp_path / "old.png").read_bytes() == (tmp_path / "new.png").read_bytes()

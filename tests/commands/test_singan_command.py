@@ -34,7 +34,21 @@ def size_of(path) -> tuple[int, int]:
 
 
 def test_sample_writes_pngs_of_any_size(checkpoint, tmp_path):
-    main(["singan", "sample", str(checkpoint), "--out", str(tmp_path / "s"), "-n", "3", "--size", "16", "40"])
+    main(
+        [
+            "singan",
+            "sample",
+            "--ckpt_path",
+            str(checkpoint),
+            "--out",
+            str(tmp_path / "s"),
+            "-n",
+            "3",
+            "--size",
+            "16",
+            "40",
+        ]
+    )
     written = sorted((tmp_path / "s").glob("*.png"))
     assert [p.name for p in written] == ["sample_000.png", "sample_001.png", "sample_002.png"]
     assert {size_of(p) for p in written} == {(16, 40)}
@@ -44,7 +58,7 @@ def test_existing_files_are_never_overwritten(checkpoint, tmp_path):
     (tmp_path / "s").mkdir()
     (tmp_path / "s" / "sample_000.png").write_bytes(b"mine")
     with pytest.raises(SystemExit, match="will not overwrite"):
-        main(["singan", "sample", str(checkpoint), "--out", str(tmp_path / "s"), "-n", "2"])
+        main(["singan", "sample", "--ckpt_path", str(checkpoint), "--out", str(tmp_path / "s"), "-n", "2"])
     assert (tmp_path / "s" / "sample_000.png").read_bytes() == b"mine"
 
 
@@ -54,7 +68,16 @@ def test_injection_commands(command, checkpoint, tmp_path):
     mask = np.zeros((32, 48), dtype=np.uint8)
     mask[8:20, 10:30] = 255
     Image.fromarray(mask).save(tmp_path / "mask.png")
-    args = ["singan", command, str(checkpoint), "--image", str(tmp_path / "input.png"), "--scale", "1"]
+    args = [
+        "singan",
+        command,
+        "--ckpt_path",
+        str(checkpoint),
+        "--image",
+        str(tmp_path / "input.png"),
+        "--scale",
+        "1",
+    ]
     args += ["--mask", str(tmp_path / "mask.png")] if command != "paint" else []
     main([*args, "--out", str(tmp_path / "out.png")])
     assert size_of(tmp_path / "out.png") == (16, 24)  # the model's size
@@ -64,7 +87,18 @@ def test_injection_commands(command, checkpoint, tmp_path):
 
 
 def test_super_resolve_enlarges_by_the_factor(checkpoint, tmp_path):
-    main(["singan", "super-resolve", str(checkpoint), "--factor", "2", "--out", str(tmp_path / "big.png")])
+    main(
+        [
+            "singan",
+            "super-resolve",
+            "--ckpt_path",
+            str(checkpoint),
+            "--factor",
+            "2",
+            "--out",
+            str(tmp_path / "big.png"),
+        ]
+    )
     assert size_of(tmp_path / "big.png") == (32, 48)
 
 
@@ -73,5 +107,15 @@ def test_bad_requests_fail_with_a_message(checkpoint, tmp_path):
         main(["singan", "sample", str(tmp_path / "missing.ckpt"), "--out", str(tmp_path)])
     Image.fromarray(np.zeros((8, 8, 3), dtype=np.uint8)).save(tmp_path / "paint.png")
     with pytest.raises(SystemExit, match=r"scale must be in \[1, 1\]"):
-        main(["singan", "paint", str(checkpoint), "--image", str(tmp_path / "paint.png"), "--scale", "3",
-              "--out", str(tmp_path / "o.png")])  # fmt: skip
+        main(["singan", "paint", "--ckpt_path", str(checkpoint), "--image", str(tmp_path / "paint.png"),
+              "--scale", "3", "--out", str(tmp_path / "o.png")])  # fmt: skip
+
+
+@pytest.mark.parametrize("spelling", [[], ["--checkpoint"], ["--ckpt"]])
+def test_the_old_checkpoint_spellings_still_work(spelling, checkpoint, tmp_path):
+    """``gan-zoo singan sample CKPT`` (positional) and ``--checkpoint``: the same as ``--ckpt_path``."""
+    main(["singan", "sample", "--ckpt_path", str(checkpoint), "--out", str(tmp_path / "new"), "-n", "1"])
+    main(["singan", "sample", *spelling, str(checkpoint), "--out", str(tmp_path / "old"), "-n", "1"])
+    assert (tmp_path / "old" / "sample_000.png").read_bytes() == (
+        tmp_path / "new" / "sample_000.png"
+    ).read_bytes()
