@@ -6,7 +6,14 @@ from gan_zoo.callbacks.model_summary import ModelSummary
 from gan_zoo.callbacks.preemption import Preempted, PreemptionCheckpoint
 from gan_zoo.callbacks.random_state import RandomState
 from gan_zoo.callbacks.sample_grid import SampleGrid
-from gan_zoo.callbacks.sample_metrics import FID, KID, InceptionScore, MiFID, SampleMetricCallback
+from gan_zoo.callbacks.sample_metrics import (
+    FID,
+    KID,
+    InceptionScore,
+    MiFID,
+    PrecisionRecall,
+    SampleMetricCallback,
+)
 
 __all__ = [
     "FID",
@@ -17,6 +24,7 @@ __all__ = [
     "InceptionScore",
     "MiFID",
     "ModelSummary",
+    "PrecisionRecall",
     "Preempted",
     "PreemptionCheckpoint",
     "RandomState",

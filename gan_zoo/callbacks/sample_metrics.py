@@ -1,4 +1,4 @@
-"""FID, KID, Inception Score and MiFID of generated samples as Lightning callbacks.
+"""FID, KID, Inception Score, MiFID and precision/recall of generated samples as Lightning callbacks.
 
     gan-zoo fit --config experiments/dcgan/fashion_mnist.yaml \\
         --trainer.callbacks+=FID --trainer.callbacks.feature_extractor=fashion_mnist
@@ -38,12 +38,14 @@ from gan_zoo.metrics import (
     inception_score,
     kid,
     mifid,
+    precision_recall,
     real_features,
 )
 
 
 class SampleMetricCallback(Callback):
-    """Base of :class:`FID`, :class:`KID`, :class:`InceptionScore` and :class:`MiFID`.
+    """Base of :class:`FID`, :class:`KID`, :class:`InceptionScore`, :class:`MiFID` and
+    :class:`PrecisionRecall`.
 
     Args:
         num_samples: generated images per evaluation (10 000 by default; 50 000 is the other common
@@ -264,3 +266,22 @@ class MiFID(SampleMetricCallback):
 
     def build_metric(self, extractor: FeatureExtractor) -> SampleMetric:
         return mifid(extractor, self.cosine_distance_eps)
+
+
+class PrecisionRecall(SampleMetricCallback):
+    """Improved precision and recall (Kynkäänniemi et al. 2019): the share of samples on the real
+    manifold and of real images on the generated one, each manifold the union of k-NN balls. A
+    collapsing generator keeps its precision and loses its recall. Logs ``<prefix><extractor>/precision``
+    and ``…/recall``.
+
+    Args:
+        k: the neighbour that sets each ball's radius (3, the paper's).
+        Other arguments: see :class:`SampleMetricCallback`.
+    """
+
+    def __init__(self, k: int = 3, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.k = k
+
+    def build_metric(self, extractor: FeatureExtractor) -> SampleMetric:
+        return precision_recall(extractor, self.k)

@@ -4,6 +4,8 @@
         --data FashionMNIST --metrics fid,kid,is --num_samples 10000 --feature_extractor fashion_mnist
     gan-zoo evaluate --ckpt_path runs/cgan-mnist/version_0/checkpoints/last.ckpt --data MNIST \\
         --metrics fid,accuracy,diversity --feature_extractor inception --classifier mnist.pt
+    gan-zoo evaluate --ckpt_path runs/dcgan-fashionmnist/version_0/checkpoints/last.ckpt \\
+        --data FashionMNIST --metrics fid,precision_recall --real_split test --feature_extractor fashion_mnist
 
 The model is read with :func:`gan_zoo.load_model` (``weights_only=True``); its class comes from the
 checkpoint (every zoo model records it), so any registered model works; ``--model NAME`` names it for a
@@ -32,6 +34,7 @@ from gan_zoo.metrics import (
     SAMPLE_METRICS,
     FeatureExtractor,
     RealFeatureCache,
+    SampleMetric,
     build_feature_extractor,
     evaluate_model,
     feature_extractor_names,
@@ -106,6 +109,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         choices=["ema", "raw"],
         help="the average of G's weights or G as trained (default: ema when the model keeps one)",
     )
+    parser.add_argument(
+        "--nearest_k",
+        "--nearest-k",
+        type=int,
+        default=3,
+        help="precision_recall: the k of the k-NN balls (3, the paper's)",
+    )
     parser.add_argument("--cache_dir", "--cache-dir", help="directory of the real-feature cache")
     parser.add_argument(
         "--no_cache", "--no-cache", action="store_true", help="neither read nor write the real-feature cache"
@@ -118,6 +128,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     unknown = [m for m in args.metrics if m not in ALL_METRICS]
     if unknown or not args.metrics:
         parser.error(f"unknown metrics {unknown}; valid: {', '.join(ALL_METRICS)}")
+    if args.nearest_k < 1:
+        parser.error(f"--nearest_k must be a positive integer, got {args.nearest_k}")
     if args.output is not None and args.output.exists():
         parser.error(f"{args.output} exists; choose another --output")
     return args
@@ -203,7 +215,7 @@ def sample_metrics_report(
         results |= evaluate_model(
             model,
             data,
-            [SAMPLE_METRICS[name](extractor) for name in names],
+            [sample_metric(name, extractor, args) for name in names],
             extractor,
             num_samples=args.num_samples,
             real_split=args.real_split,
@@ -214,6 +226,13 @@ def sample_metrics_report(
             show_progress=not args.no_progress,
         )
     return results
+
+
+def sample_metric(name: str, extractor: FeatureExtractor, args: argparse.Namespace) -> SampleMetric:
+    """The metric ``name`` with the options the command line gives it."""
+    if name == "precision_recall":
+        return SAMPLE_METRICS[name](extractor, k=args.nearest_k)
+    return SAMPLE_METRICS[name](extractor)
 
 
 def accuracy_report(

@@ -1,6 +1,6 @@
 """Evaluation: feature extractors (Inception-v3, domain classifiers), sample metrics (FID, KID, IS,
-MiFID on torchmetrics), the real-feature cache, and the AC-GAN analyses (classifier accuracy, MS-SSIM
-diversity)."""
+MiFID on torchmetrics; improved precision and recall), the real-feature cache, and the AC-GAN analyses
+(classifier accuracy, MS-SSIM diversity)."""
 
 from gan_zoo.metrics.cache import RealFeatureCache, default_cache_dir
 from gan_zoo.metrics.classifier import ClassifierFeatures, DomainClassifier, shipped_classifiers
@@ -9,6 +9,7 @@ from gan_zoo.metrics.diversity import ClassDiversity, class_diversity
 from gan_zoo.metrics.extractors import build_feature_extractor, feature_extractor_names
 from gan_zoo.metrics.features import FeatureExtractor
 from gan_zoo.metrics.inception import InceptionV3, InceptionWeightsNotFoundError
+from gan_zoo.metrics.manifold import ManifoldPrecisionRecall
 from gan_zoo.metrics.real import real_features
 from gan_zoo.metrics.sample_metrics import (
     SAMPLE_METRICS,
@@ -19,6 +20,7 @@ from gan_zoo.metrics.sample_metrics import (
     inception_score,
     kid,
     mifid,
+    precision_recall,
 )
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "FeatureExtractor",
     "InceptionV3",
     "InceptionWeightsNotFoundError",
+    "ManifoldPrecisionRecall",
     "RealFeatureCache",
     "SampleMetric",
     "build_feature_extractor",
@@ -43,6 +46,7 @@ __all__ = [
     "inception_score",
     "kid",
     "mifid",
+    "precision_recall",
     "real_features",
     "shipped_classifiers",
 ]

@@ -1,4 +1,5 @@
-"""FID, KID, IS and MiFID of generated samples, on torchmetrics, with the features extracted once.
+"""FID, KID, IS, MiFID and precision/recall of generated samples, on torchmetrics, with the features
+extracted once.
 
 The metrics are torchmetrics' own (``FrechetInceptionDistance``, ``KernelInceptionDistance``,
 ``InceptionScore``, ``MemorizationInformedFrechetInceptionDistance``). Each is built with
@@ -33,6 +34,7 @@ from torchmetrics.image import (
 from gan_zoo.metrics.cache import RealFeatureCache
 from gan_zoo.metrics.distributed import rank_and_world, shard
 from gan_zoo.metrics.features import FeatureExtractor
+from gan_zoo.metrics.manifold import ManifoldPrecisionRecall
 from gan_zoo.metrics.real import real_features
 from gan_zoo.metrics.streams import generated_batches
 
@@ -55,7 +57,8 @@ class SampleMetric:
     the processes' batches, while one element per process keeps rank order — the single-process order.
 
     Attributes:
-        name: ``"fid"``, ``"kid"``, ``"is"`` or ``"mifid"``; prefixes the result keys.
+        name: ``"fid"``, ``"kid"``, ``"is"``, ``"mifid"`` or ``"precision_recall"``; prefixes the result
+            keys of metrics that return a (mean, std) pair.
         metric: the torchmetrics metric, built on :class:`Precomputed`.
         reads: which output of the extractor it takes: ``"features"`` or ``"logits"``.
         uses_real: whether it compares with real images (all but IS).
@@ -88,7 +91,8 @@ class SampleMetric:
             self.metric.update(inputs)
 
     def compute(self, num_real: int, num_fake: int) -> dict[str, float]:
-        """The metric as floats: ``{"fid": …}``, ``{"kid_mean": …, "kid_std": …}``, … ; then reset."""
+        """The metric as floats: ``{"fid": …}``, ``{"kid_mean": …, "kid_std": …}``,
+        ``{"precision": …, "recall": …}``, … ; then reset."""
         for real, chunks in self.pending.items():
             if chunks:
                 self._feed(torch.cat(chunks), real)
@@ -97,6 +101,8 @@ class SampleMetric:
             self.metric.subset_size = min(self.subset_size, num_real, num_fake)
         value = self.metric.compute()
         self.metric.reset()
+        if isinstance(value, dict):
+            return {key: float(v) for key, v in value.items()}
         if isinstance(value, tuple):
             return {f"{self.name}_mean": float(value[0]), f"{self.name}_std": float(value[1])}
         return {self.name: float(value)}
@@ -144,12 +150,20 @@ def mifid(extractor: FeatureExtractor, cosine_distance_eps: float = 0.1) -> Samp
     return SampleMetric("mifid", metric, swap_sides=True)
 
 
+def precision_recall(extractor: FeatureExtractor, k: int = 3) -> SampleMetric:
+    """Improved precision and recall (Kynkäänniemi et al. 2019) with k-NN balls, k = 3: the share of
+    generated samples on the real manifold and of real samples on the generated one; see
+    :mod:`gan_zoo.metrics.manifold`. A collapsed generator shows as a low recall."""
+    return SampleMetric("precision_recall", ManifoldPrecisionRecall(k))
+
+
 #: The metric builders by name, for configuration and ``gan-zoo evaluate --metrics``.
 SAMPLE_METRICS: dict[str, Callable[[FeatureExtractor], SampleMetric]] = {
     "fid": fid,
     "kid": kid,
     "is": inception_score,
     "mifid": mifid,
+    "precision_recall": precision_recall,
 }
 
 
