@@ -138,7 +138,7 @@ def test_bad_requests_are_explained(workdir, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["evaluate", "--ckpt_path", "x.ckpt", "--data", "Digits", "--metrics", "fid,precision"])
     assert (
-        "unknown metrics ['precision']; valid: fid, kid, is, mifid, accuracy, diversity"
+        "unknown metrics ['precision']; valid: fid, kid, is, mifid, precision_recall, accuracy, diversity"
         in capsys.readouterr().err
     )
     # main() reports bad input as one line on stderr and exit code 2
