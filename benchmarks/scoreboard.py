@@ -576,8 +576,9 @@ paper reports on its own data at GPU scale, for scale. FID / KID / IS are in the
 the `fashion_mnist` domain classifier, not Inception's, so they compare with each other only.
 Precision and recall (Kynkäänniemi et al. 2019, k = 3) show mode collapse: a low recall with a fair
 precision is a generator that covers a few modes well. A row is never hidden: "collapsed" marks a recall
-under {COLLAPSED_RECALL} (at a budget of minutes that is mostly a generator that has not yet left its
-first modes, the papers' behaviour this early in their schedules, not a bug), "diverged" carries the
+under {COLLAPSED_RECALL} (at a budget of two minutes several models make only tens to hundreds of updates,
+given in each model's section: far too few to leave their first modes; whether a model would recover with
+a longer budget is not shown here), "diverged" carries the
 divergence guard's message, "failed" the worker's last error line, "not run yet" a model an interrupted
 run did not reach. The load column is the 1-minute load average around each model's training: on 2 cores,
 anything above 2 means other work shared the CPU and the model trained for fewer batches than it would
