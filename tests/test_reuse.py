@@ -22,7 +22,7 @@ from gan_zoo.models import MODELS
 
 REPO = Path(__file__).resolve().parents[1]
 
-# The README's "Reusing a trained generator" example, run as a script with nothing but gan_zoo (and
+# docs/python.md's "Reusing a trained generator" example, run as a script with nothing but gan_zoo (and
 # its dependencies) importable and the checkpoint path as argument.
 AUGMENTER_SCRIPT = (
     '''
@@ -121,14 +121,15 @@ def test_pretrained_generator_inside_another_lightning_module(pretrained_cgan, t
 
 
 def _class_source(text: str, name: str) -> str:
-    start = text.index(f"class {name}(")
-    end = text.index("\n\n\n", start)
-    return text[start:end]
+    """The class statement up to the first line after it that is not indented."""
+    lines = text[text.index(f"class {name}(") :].splitlines()
+    end = next(i for i, line in enumerate(lines[1:], 1) if line and not line[0].isspace())
+    return "\n".join(lines[:end]).rstrip()
 
 
-def test_readme_shows_the_tested_augmenter():
-    readme = (REPO / "README.md").read_text()
-    assert _class_source(readme, "AugmentedClassifier") == _class_source(
+def test_the_python_page_shows_the_tested_augmenter():
+    page = (REPO / "docs" / "python.md").read_text()
+    assert _class_source(page, "AugmentedClassifier") == _class_source(
         AUGMENTER_SCRIPT, "AugmentedClassifier"
     )
 
