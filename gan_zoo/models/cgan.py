@@ -86,7 +86,9 @@ class ConditionalMaxoutDiscriminator(nn.Module):
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
         y_onehot = F.one_hot(y, self.num_classes).to(x.dtype)
-        h = torch.cat([self.x_path(x), self.y_path(y_onehot)], dim=1)
+        # The paper's pixels are in [0, 1], the library's in [-1, 1]: D reads them on the paper's scale
+        # (as GAN's MaxoutDiscriminator does, for the same reason: SGD at lr 0.1 diverged at twice it).
+        h = torch.cat([self.x_path((x + 1) / 2), self.y_path(y_onehot)], dim=1)
         return self.head(self.joint(h))
 
 
