@@ -38,6 +38,7 @@ import contextlib
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -314,7 +315,10 @@ def train(name: str, config_path: Path, workdir: Path, budget: Budget) -> tuple[
     from gan_zoo.callbacks import DivergenceError
     from gan_zoo.cli import build_cli
 
-    workdir.mkdir(parents=True, exist_ok=True)
+    # A model is trained here only when it has no finished result, so what an earlier, interrupted
+    # attempt left (its saved config, checkpoints) is scratch: start clean.
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
     with contextlib.chdir(workdir), warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*args parameter is intended to run from within Python.*")
         warnings.filterwarnings("ignore", ".*does not have many workers.*")

@@ -93,6 +93,8 @@ def test_a_tiny_scoreboard_writes_what_it_claims_and_resumes(tmp_path, monkeypat
     def no_training(name, args):
         raise AssertionError(f"{name} was trained again")
 
+    run_worker = scoreboard.run_worker
+
     monkeypatch.setattr(scoreboard, "run_worker", no_training)
     second = scoreboard.main(argv)
     assert second["rows"] == first["rows"]
@@ -105,3 +107,10 @@ def test_a_tiny_scoreboard_writes_what_it_claims_and_resumes(tmp_path, monkeypat
     assert partial["rows"][:2] == first["rows"] and partial["rows"][2]["status"] == "not run yet"
     assert "| [CGAN](#cgan) | not run yet |" in (out / "scoreboard.md").read_text()
     assert "--report-only" not in partial["meta"]["command"]
+
+    # A model whose result is gone is trained again, over what its earlier attempt left in its work dir.
+    monkeypatch.setattr(scoreboard, "run_worker", run_worker)
+    (out / "models" / "GAN.json").unlink()
+    again = scoreboard.main(argv)
+    assert again["rows"][1]["model"] == "GAN" and not again["rows"][1]["status"].startswith("failed")
+    assert again["rows"][1]["batches"] == 2
