@@ -139,3 +139,15 @@ def make_trainer(tmp_path, **overrides: Any) -> pl.Trainer:
 @pytest.fixture
 def trainer_factory(tmp_path) -> Callable[..., pl.Trainer]:
     return lambda **overrides: make_trainer(tmp_path, **overrides)
+
+
+@pytest.fixture(scope="session")
+def preloaded(tmp_path_factory):
+    """One interpreter with gan_zoo imported, forked for each command of the manual's pages
+    (tests/preloaded.py): quiet and on one thread, as those tests run their commands."""
+    from markdown_blocks import environment
+    from preloaded import Preloaded
+
+    quiet = environment({"PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"})
+    with Preloaded(tmp_path_factory.mktemp("preloaded"), quiet) as server:
+        yield server

@@ -25,6 +25,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from preloaded import Preloaded
+
 REPO = Path(__file__).resolve().parents[1]
 
 #: ```` ```bash run ```` or ```` ```python run ````, up to the closing fence of the same length.
@@ -172,13 +174,18 @@ def environment(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def run_block(
-    block: Block, workdir: Path, env: dict[str, str], timeout: float
+    block: Block, workdir: Path, env: dict[str, str], timeout: float, preloaded: Preloaded | None = None
 ) -> subprocess.CompletedProcess:
-    """Run one block in ``workdir``: bash with ``set -euo pipefail``, python with this interpreter."""
+    """Run one block in ``workdir``: bash with ``set -euo pipefail``, python with this interpreter (or in
+    ``preloaded``, whose ``gan-zoo`` the bash blocks then call too)."""
     if block.language == "bash":
         command = ["bash", "-c", "set -euo pipefail\n" + block.code]
+    elif preloaded:
+        command = preloaded.python_command(block.code)
     else:
         command = [sys.executable, "-c", block.code]
+    if preloaded:
+        env = {**env, **preloaded.env, "PATH": os.pathsep.join([str(preloaded.bin), env["PATH"]])}
     return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -188,8 +195,10 @@ def run_page(
     replacements: dict[str, str] | None = None,
     env: dict[str, str] | None = None,
     timeout: float = 600,
+    preloaded: Preloaded | None = None,
 ) -> list[subprocess.CompletedProcess]:
     """Run every runnable block of ``page`` in ``workdir``, in order; fail on a non-zero exit status.
+    With ``preloaded`` (tests/preloaded.py), ``gan-zoo`` and the Python blocks skip the import of gan_zoo.
 
     Returns:
         The finished processes, one per block, for checks on their output.
@@ -203,7 +212,7 @@ def run_page(
     assert blocks, f"{page} has no ```bash run or ```python run block"
     results = []
     for block in blocks:
-        result = run_block(block, workdir, environment(env), timeout)
+        result = run_block(block, workdir, environment(env), timeout, preloaded)
         assert result.returncode == 0, (
             f"{page}:{block.line}: the {block.language} block exited with {result.returncode}\n"
             f"{block.code}\n--- stdout\n{result.stdout[-3000:]}\n--- stderr\n{result.stderr[-3000:]}"

@@ -113,13 +113,13 @@ def pages(check: str) -> list:
 
 
 @pytest.mark.parametrize("page", pages("runs"))
-def test_the_run_blocks_succeed(page, tmp_path):
+def test_the_run_blocks_succeed(page, tmp_path, preloaded):
     if name(page) in OWN_TEST or not runnable_blocks(page.read_text()):
         replace_all(page.read_text(), REPLACEMENTS.get(name(page), {}))  # still occur in the page
         return
     (tmp_path / "experiments").symlink_to(REPO / "experiments")
     env = {**ENV, "GAN_ZOO_CACHE_DIR": str(tmp_path / "cache")}
-    run_page(page, tmp_path, REPLACEMENTS.get(name(page), {}), env=env)
+    run_page(page, tmp_path, REPLACEMENTS.get(name(page), {}), env=env, preloaded=preloaded)
 
 
 @pytest.mark.parametrize("page", pages("marked"))

@@ -19,7 +19,7 @@ TINY = (
 SAMPLES = "num_samples=100 batch_size=50 use_cache=false progress_bar=false"
 
 
-def test_the_ema_page_runs(tmp_path):
+def test_the_ema_page_runs(tmp_path, preloaded):
     (tmp_path / "experiments").symlink_to(REPO / "experiments")
     callbacks = " ".join(f"--trainer.callbacks.{option}" for option in SAMPLES.split())
     run_page(
@@ -38,6 +38,7 @@ def test_the_ema_page_runs(tmp_path):
             ),
         },
         env={"PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"},
+        preloaded=preloaded,
     )
     run = tmp_path / "runs" / "dcgan-digits" / "version_0"
     rows = list(csv.DictReader((run / "metrics.csv").open()))
