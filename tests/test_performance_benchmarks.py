@@ -28,20 +28,22 @@ def run_benchmark(script: str, tmp_path: Path, *args: str) -> dict:
 
 
 def test_train_throughput_pairs_each_round(tmp_path):
-    tiny = ["--shapes", "1x16x16", "--variants", "fp32", "bf16-mixed", "--threads", "1"]
+    # channels_last, not bf16: bf16 is ~10x slower than fp32 on CPUs without native bf16 (tests/core
+    # trains bf16-mixed); the pairing of rounds is what this checks.
+    tiny = ["--shapes", "1x16x16", "--variants", "fp32", "channels_last", "--threads", "1"]
     report = run_benchmark(
-        "train_throughput.py", tmp_path, *tiny, "--rounds", "3", "--warmup", "1", "--steps", "2"
+        "train_throughput.py", tmp_path, *tiny, "--rounds", "2", "--warmup", "1", "--steps", "2"
     )
-    fp32, bf16 = report["results"]
-    assert (fp32["variant"], bf16["variant"]) == ("fp32", "bf16-mixed")
-    for row in (fp32, bf16):
+    fp32, other = report["results"]
+    assert (fp32["variant"], other["variant"]) == ("fp32", "channels_last")
+    for row in (fp32, other):
         trainer, bare = row["runs"]["trainer"], row["runs"]["bare"]
-        assert len(trainer) == len(bare) == 3
+        assert len(trainer) == len(bare) == 2
         assert row["round_ratios"] == pytest.approx([t / b for t, b in zip(trainer, bare, strict=True)])
         assert row["ratio"] == pytest.approx(statistics.median(row["round_ratios"]))
         assert row["trainer"] == pytest.approx(statistics.median(trainer))
         assert row["sane"] and row["gflop_per_image"] > 0 and row["fraction_of_peak"] > 0
-    assert bf16["speedup_vs_fp32_trainer"] == pytest.approx(bf16["trainer"] / fp32["trainer"])
+    assert other["speedup_vs_fp32_trainer"] == pytest.approx(other["trainer"] / fp32["trainer"])
 
 
 def test_data_throughput_compares_every_dataset_with_torchvision(tmp_path):
