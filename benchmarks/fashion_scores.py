@@ -54,6 +54,35 @@ class Resized(nn.Module):
         return images.clamp(-1.0, 1.0)
 
 
+class TrainingImages(nn.Module):
+    """Real training images in place of a generator's samples: what the evaluator gives data itself.
+
+    ``sample(n)`` returns the next ``n`` images of a seeded permutation of the 60 000 training images
+    (at 32×32, resized as the data module resizes them, in [-1, 1]), so no image is drawn twice.
+    """
+
+    conditional = False
+    num_classes = None
+
+    def __init__(self, data_dir: str = "data", seed: int = 0) -> None:
+        super().__init__()
+        data = FashionMNIST(data_dir=data_dir, image_size=IMAGE_SIZE)
+        images = data.make_dataset("train").images
+        self.images = images[torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))]
+        self.next = 0
+
+    @property
+    def device(self) -> torch.device:
+        return self.images.device
+
+    def sample(self, n: int, y: Tensor | None = None, *, generator: torch.Generator | None = None) -> Tensor:
+        if self.next + n > len(self.images):
+            raise ValueError(f"only {len(self.images)} training images; asked for {self.next + n}")
+        batch = self.images[self.next : self.next + n]
+        self.next += n
+        return batch.float() / 127.5 - 1.0
+
+
 def score(
     model: nn.Module,
     num_samples: int = 10_000,

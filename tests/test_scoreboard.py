@@ -82,6 +82,23 @@ def test_a_tiny_scoreboard_writes_what_it_claims_and_resumes(tmp_path, monkeypat
             assert f"\n### {name}\n" in text
             grid = next(line for line in text.splitlines() if line.startswith(f"![{name} samples]("))
             assert (root / grid[grid.index("(") + 1 : -1]).resolve() == (out / row["grid"]).resolve()
+    # The reference row: real training images scored as samples, far ahead of two batches of training.
+    reference = json.loads((out / "reference.json").read_text())
+    assert reference["settings"] == {"num_samples": 100, "seed": 0}
+    real = reference["scores"]
+    assert real["fid"] < min(row["scores"]["fid"] for row in rows.values())
+    assert real["recall"] > max(row["scores"]["recall"] for row in rows.values())
+    cells = next(line for line in table.splitlines() if line.startswith("| real training images |")).split(
+        "|"
+    )
+    assert [c.strip() for c in cells[5:6] + cells[8:10]] == [
+        scoreboard.fmt(real["fid"]),
+        scoreboard.fmt(real["precision"], 2),
+        scoreboard.fmt(real["recall"], 2),
+    ]
+    # The page's date is when the rows were made, not when the page was rendered.
+    finished = sorted(row["finished"] for row in rows.values())
+    assert f"models finished {finished[0]} to {finished[-1]}" in page
     montage_link = next(line for line in page.splitlines() if line.startswith("![sample grids"))
     assert (doc.parent / montage_link[montage_link.index("(") + 1 : -1]).resolve() == out / "montage.png"
     combined = json.loads((out / "scoreboard.json").read_text())
@@ -96,7 +113,9 @@ def test_a_tiny_scoreboard_writes_what_it_claims_and_resumes(tmp_path, monkeypat
     run_worker = scoreboard.run_worker
 
     monkeypatch.setattr(scoreboard, "run_worker", no_training)
+    reference_written = (out / "reference.json").stat().st_mtime_ns
     second = scoreboard.main(argv)
+    assert (out / "reference.json").stat().st_mtime_ns == reference_written  # kept, not scored again
     assert second["rows"] == first["rows"]
     printed = capsys.readouterr().out
     assert "[1/2] DCGAN: done before, kept" in printed and "[2/2] GAN: done before, kept" in printed
