@@ -555,13 +555,11 @@ class AdversarialModule(LightningModule, metaclass=DeclaredArguments):
         # where a scheduler behind the epoch count shows it is due.
         for scheduler in self._schedulers_of(None, "epoch"):
             if scheduler.last_epoch < self.current_epoch:
-                with warnings.catch_warnings():  # the optimizer has stepped, only not in this process
-                    warnings.filterwarnings("ignore", re.escape("Detected call of `lr_scheduler.step()`"))
-                    scheduler.step()
+                _step_per_epoch(scheduler)
 
     def on_train_epoch_end(self) -> None:
         for scheduler in self._schedulers_of(None, "epoch"):
-            scheduler.step()
+            _step_per_epoch(scheduler)
         means = self.training_log.means()
         # Under data parallelism each process averaged its own batches; one all-reduce per epoch
         # makes these the means over all of them.
@@ -706,3 +704,16 @@ def _check_positive(**values: int) -> None:
 
 
 __all__ = ["AdversarialModule", "GeneratorLatents", "GivenNetworks", "Weights"]
+
+
+def _step_per_epoch(scheduler: Any) -> None:
+    """Step an epoch-interval scheduler without torch's order warning.
+
+    torch warns when a scheduler steps before its optimizer has stepped in this process. An epoch can
+    end so for G in two normal cases: its first step is further away than one epoch (``n_critic`` above
+    the batches of an epoch), or the run resumed from a checkpoint and G has not stepped since. The
+    schedule counts epochs, so the step is due either way and no learning rate is skipped.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", re.escape("Detected call of `lr_scheduler.step()`"))
+        scheduler.step()

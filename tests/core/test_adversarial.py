@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import pytest
 import torch
@@ -134,6 +135,25 @@ def test_lr_schedulers_step_once_per_epoch(digits, trainer_factory):
     g_opt, d_opt = trainer.optimizers
     assert g_opt.param_groups[0]["lr"] == pytest.approx(2e-4 * 0.25)
     assert d_opt.param_groups[0]["lr"] == pytest.approx(2e-4)
+
+
+def test_an_epoch_without_a_g_step_steps_g_schedule_without_a_warning(digits, trainer_factory):
+    """n_critic 5 over 2 batches an epoch: G's first step is in the third epoch. Its per-epoch schedule
+    still counts every epoch (lr halved three times) and torch's order warning is not shown."""
+    from functools import partial
+
+    model = build_tiny(
+        "DCGAN",
+        n_critic=5,
+        g_lr_scheduler=partial(torch.optim.lr_scheduler.StepLR, step_size=1, gamma=0.5),
+        d_lr_scheduler=None,
+    )
+    trainer = trainer_factory(max_epochs=3, limit_train_batches=2)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*lr_scheduler")
+        trainer.fit(model, datamodule=digits)
+    assert model.updates == {"generator": 1, "discriminator": 6}
+    assert trainer.optimizers[0].param_groups[0]["lr"] == pytest.approx(2e-4 * 0.5**3)
 
 
 def test_custom_optimizer_factories_are_used():
