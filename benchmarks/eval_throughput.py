@@ -189,6 +189,9 @@ def main() -> None:
     )
     parser.add_argument("--num-samples", type=int, default=10_000)
     parser.add_argument("--batch-size", type=int, default=250, help="the FID callback's default")
+    parser.add_argument(
+        "--real-samples", type=int, help="real images the domain classifier embeds (default: all 60 000)"
+    )
     parser.add_argument("--inception-samples", type=int, default=500, help="0 skips Inception")
     parser.add_argument("--inception-batch-size", type=int, default=50)
     parser.add_argument("--threads", type=int, default=min(2, torch.get_num_threads()))
@@ -211,7 +214,7 @@ def main() -> None:
         model,
         data,
         args.num_samples,
-        None,
+        args.real_samples,
         args.batch_size,
     )
     if args.inception_samples:
