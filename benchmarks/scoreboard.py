@@ -25,7 +25,8 @@ reported separately, with the paper's diversity measure and its reconstruction e
 
 **Outputs**, in ``--out`` (``docs/scoreboard``): ``models/<name>.json`` and ``grids/<name>.png`` per
 model, the merged config each model trained with (``configs/<name>.yaml``: ``gan-zoo fit --config`` runs
-it), and ``scoreboard.json``, ``scoreboard.md`` and ``montage.png`` for all; ``--doc``
+it), ``reference.json`` (real training images scored as samples: the evaluator's best case), and
+``scoreboard.json``, ``scoreboard.md`` and ``montage.png`` for all; ``--doc``
 (``docs/scoreboard.md``) is the page that shows them. A model whose ``models/<name>.json`` exists with
 the same settings is not trained again: an interrupted run resumes where it stopped. Checkpoints and
 logs go to ``--work-dir`` (``runs/scoreboard``).
@@ -57,6 +58,8 @@ EXPERIMENTS = REPO / "experiments"
 COLLAPSED_RECALL = 0.1
 #: Seconds of training per model: 13 models and their evaluation take about an hour on 2 quiet cores.
 BUDGET = 240.0
+#: The hand-written page on what the rows that are not "ok" show (a section per model).
+FINDINGS = REPO / "docs" / "scoreboard_findings.md"
 #: How dates are written in the rows and on the page.
 DATE = "%Y-%m-%d %H:%M UTC"
 #: Seconds a model's evaluation and start-up are expected to take, for the ETA before any model ran.
@@ -505,9 +508,10 @@ def scales_text(scores: dict[str, Any]) -> str:
     )
 
 
-def markdown(rows: list[dict[str, Any]], meta: dict[str, Any], root: str = "") -> str:
+def markdown(rows: list[dict[str, Any]], meta: dict[str, Any], root: str = "", findings: str = "") -> str:
     """The table of the dataset models, then SinGAN's, then one section per model (its anchor, what it
-    trained, its grid); ``root`` is the path from the page to ``--out``."""
+    trained, its grid); ``root`` is the path from the page to ``--out``, ``findings`` the link to the
+    page that says what each row that is not "ok" shows (one ``### <model>`` section each)."""
     head = (
         f"Fashion-MNIST 32×32, {meta['budget_seconds']:.0f} s of training per model, scored on "
         f"{meta['num_samples']} samples against the 10 000 test images in the `fashion_mnist` classifier's "
@@ -564,6 +568,8 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any], root: str = "") -
         if row.get("note"):
             lines.append(f"{row['note'][0].upper()}{row['note'][1:]}.")
         lines.append(f"Paper: {row.get('paper', '')}.")
+        if findings and row["status"] != "ok" and "scores" in row:
+            lines.append(f"What this row shows: [{findings}]({findings}#{anchor(row['model'])}).")
         if row.get("grid"):
             lines += ["", f"![{row['model']} samples]({root}{row['grid']})"]
     return "\n".join(lines) + "\n"
@@ -592,7 +598,8 @@ def montage(rows: list[dict[str, Any]], out: Path, cell: int = 256, columns: int
 def write_doc(doc: Path, out: Path, rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     """``docs/scoreboard.md``: how the table was made, the montage, the table; returns the table."""
     relative = os.path.relpath(out, doc.parent)
-    table = markdown(rows, meta, root=f"{relative}/")
+    findings = os.path.relpath(FINDINGS, doc.parent)
+    table = markdown(rows, meta, root=f"{relative}/", findings=findings)
     text = f"""# Scoreboard
 
 Every model in the zoo, trained on real Fashion-MNIST for the same wall-clock budget on a CPU and scored
@@ -602,7 +609,7 @@ paper reports on its own data at GPU scale, for scale. FID / KID / IS are in the
 the `fashion_mnist` domain classifier, not Inception's, so they compare with each other only.
 Precision and recall (Kynkäänniemi et al. 2019, k = 3) show mode collapse: a low recall with a fair
 precision is a generator that covers a few modes well. A row is never hidden: "collapsed" marks a recall
-under {COLLAPSED_RECALL} (each model's section gives its number of updates and what its row shows),
+under {COLLAPSED_RECALL} (what each such row shows at this budget, model by model: [{findings}]({findings})),
 "diverged" carries the
 divergence guard's message, "failed" the worker's last error line, "not run yet" a model an interrupted
 run did not reach. The load column is the 1-minute load average around each model's training: on 2 cores,
