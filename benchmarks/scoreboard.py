@@ -607,14 +607,14 @@ by one evaluator: `benchmarks/scoreboard.py` made this page (its docstring says 
 numbers compare the zoo's models with each other at a laptop's budget; the last column is what each
 paper reports on its own data at GPU scale, for scale. FID / KID / IS are in the 128-d feature space of
 the `fashion_mnist` domain classifier, not Inception's, so they compare with each other only.
-Precision and recall (Kynkäänniemi et al. 2019, k = 3) show mode collapse: a low recall with a fair
-precision is a generator that covers a few modes well. A row is never hidden: "collapsed" marks a recall
-under {COLLAPSED_RECALL} (what each such row shows at this budget, model by model: [{findings}]({findings})),
-"diverged" carries the
-divergence guard's message, "failed" the worker's last error line, "not run yet" a model an interrupted
-run did not reach. The load column is the 1-minute load average around each model's training: on 2 cores,
-anything above 2 means other work shared the CPU and the model trained for fewer batches than it would
-on a quiet machine.
+Precision and recall (Kynkäänniemi et al. 2019, k = 3) show how much of the data the samples cover: a
+low recall means the samples either crowd onto a few modes or lie off the data's manifold (blurred or
+noisy images), and `benchmarks/sample_spread.py` tells the two apart. A row is never hidden: "collapsed"
+marks a recall under {COLLAPSED_RECALL} (what each such row shows at this budget, model by model:
+[{findings}]({findings})), "diverged" carries the divergence guard's message, "failed" the worker's last
+error line, "not run yet" a model an interrupted run did not reach. The load column is the 1-minute
+load average around each model's training: on 2 cores, anything above 2 means other work shared the CPU
+and the model trained for fewer batches than it would on a quiet machine.
 
 Link to a model's row as `docs/scoreboard.md#<model in lower case>` (e.g. `#dcgan`,
 `#semisupervisedgan`); `docs/scoreboard/scoreboard.md` has the same anchors.
@@ -726,7 +726,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     meta = {
         "cpu": cpu_name(),
         "threads": args.threads,
-        "load_average_1min_at_start": os.getloadavg()[0],
+        "load_average_1min_at_start": started_load(args),
         "command": " ".join(  # the run's command (a --report-only rendering shows the run's)
             ["python benchmarks/scoreboard.py"]
             + [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--report-only"]
@@ -774,6 +774,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"{args.doc}"
     )
     return {"meta": meta, "rows": rows}
+
+
+def started_load(args: argparse.Namespace) -> float:
+    """The load when the run began: now, or the stored run's for a ``--report-only`` rendering."""
+    stored = args.out / "scoreboard.json"
+    if args.report_only and stored.is_file():
+        return json.loads(stored.read_text())["meta"]["load_average_1min_at_start"]
+    return os.getloadavg()[0]
 
 
 def reference_scores(args: argparse.Namespace) -> dict[str, Any] | None:

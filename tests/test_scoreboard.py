@@ -126,6 +126,8 @@ def test_a_tiny_scoreboard_writes_what_it_claims_and_resumes(tmp_path, monkeypat
     assert partial["rows"][:2] == first["rows"] and partial["rows"][2]["status"] == "not run yet"
     assert "| [CGAN](#cgan) | not run yet |" in (out / "scoreboard.md").read_text()
     assert "--report-only" not in partial["meta"]["command"]
+    # and keeps the run's own start load rather than the load when it rendered
+    assert partial["meta"]["load_average_1min_at_start"] == second["meta"]["load_average_1min_at_start"]
 
     # A model whose result is gone is trained again, over what its earlier attempt left in its work dir.
     monkeypatch.setattr(scoreboard, "run_worker", run_worker)
